@@ -1,0 +1,25 @@
+/**
+ * # lune-ffi
+ *
+ * The FFI module of the Lune runtime (`@lune/ffi`) for Deno 2: memory arenas, raw and typed
+ * pointers, C structs, shared-library loading and calls, C-callable callbacks and buffers.
+ *
+ * @example Quick start
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(1024);
+ * p.write(0, "i32", 42);
+ * assert.equal(ffi.read(p, 0, "i32"), 42);
+ * ```
+ *
+ * @module
+ */
+
+export { FfiError } from "./src/errors.ts";
+export { type CanonicalOf, type CTypeName, type PrimitiveName, typeNames } from "./src/types.ts";
+export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
+export { Arena, arena } from "./src/arena.ts";
+export { copy, fill, read, write } from "./src/memory.ts";

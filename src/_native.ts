@@ -1,0 +1,99 @@
+/**
+ * Finds and opens the native core (`native/`, built by `cargo build --release`).
+ *
+ * The library is looked up next to this module (`../target/release/`), resolved from
+ * `import.meta.url` so the working directory never matters, or at the path in the environment
+ * variable `LUNE_FFI_NATIVE`.
+ *
+ * @module
+ */
+
+const LIB_STEM = "lune_ffi";
+/** Environment variable that overrides where the native library is loaded from. */
+export const NATIVE_ENV = "LUNE_FFI_NATIVE";
+
+function libFileName(stem: string): string {
+  switch (Deno.build.os) {
+    case "windows":
+      return `${stem}.dll`;
+    case "darwin":
+      return `lib${stem}.dylib`;
+    default:
+      return `lib${stem}.so`;
+  }
+}
+
+/**
+ * The path the native library is loaded from: `$LUNE_FFI_NATIVE` when set, else the cargo release
+ * output beside this package.
+ * @internal
+ */
+export function _nativeLibraryPath(): string {
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = Deno.env.get(NATIVE_ENV);
+  } catch {
+    // Without --allow-env the override is simply unavailable; the default location still works.
+  }
+  if (fromEnv) return fromEnv;
+  const url = new URL(`../target/release/${libFileName(LIB_STEM)}`, import.meta.url);
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
+}
+
+/** A pointer base plus an `f64` byte offset: see `native/src/lib.rs` for why. */
+const at = ["pointer", "f64"] as const;
+
+const SYMBOLS = {
+  lffi_mem_copy: { parameters: ["pointer", "f64", "pointer", "f64", "f64"], result: "void" },
+  lffi_mem_fill: { parameters: [...at, "f64", "u8"], result: "void" },
+  lffi_mem_strlen: { parameters: at, result: "f64" },
+  lffi_mem_read_i8: { parameters: at, result: "i8" },
+  lffi_mem_read_u8: { parameters: at, result: "u8" },
+  lffi_mem_read_i16: { parameters: at, result: "i16" },
+  lffi_mem_read_u16: { parameters: at, result: "u16" },
+  lffi_mem_read_i32: { parameters: at, result: "i32" },
+  lffi_mem_read_u32: { parameters: at, result: "u32" },
+  lffi_mem_read_i64: { parameters: at, result: "i64" },
+  lffi_mem_read_u64: { parameters: at, result: "u64" },
+  lffi_mem_read_f32: { parameters: at, result: "f32" },
+  lffi_mem_read_f64: { parameters: at, result: "f64" },
+  lffi_mem_read_addr: { parameters: at, result: "f64" },
+  lffi_mem_write_i8: { parameters: [...at, "i8"], result: "void" },
+  lffi_mem_write_u8: { parameters: [...at, "u8"], result: "void" },
+  lffi_mem_write_i16: { parameters: [...at, "i16"], result: "void" },
+  lffi_mem_write_u16: { parameters: [...at, "u16"], result: "void" },
+  lffi_mem_write_i32: { parameters: [...at, "i32"], result: "void" },
+  lffi_mem_write_u32: { parameters: [...at, "u32"], result: "void" },
+  lffi_mem_write_i64: { parameters: [...at, "i64"], result: "void" },
+  lffi_mem_write_u64: { parameters: [...at, "u64"], result: "void" },
+  lffi_mem_write_f32: { parameters: [...at, "f32"], result: "void" },
+  lffi_mem_write_f64: { parameters: [...at, "f64"], result: "void" },
+  lffi_mem_write_addr: { parameters: [...at, "f64"], result: "void" },
+  lffi_mem_addr: { parameters: ["pointer"], result: "f64" },
+} as const;
+
+/** The native core's functions, typed. */
+export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/**
+ * The native core, opened on first use. Throws an `Error` that says how to build it when missing.
+ * @internal
+ */
+export function _native(): NativeSymbols {
+  if (lib === undefined) {
+    const path = _nativeLibraryPath();
+    try {
+      lib = Deno.dlopen(path, SYMBOLS);
+    } catch (cause) {
+      throw new Error(
+        `lune-ffi: cannot load its native library from ${path}: ${(cause as Error).message}. ` +
+          `Build it with \`cargo build --release\` (or \`deno task build\`) at the package root, ` +
+          `or point ${NATIVE_ENV} at a built copy.`,
+        { cause },
+      );
+    }
+  }
+  return lib.symbols;
+}

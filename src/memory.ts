@@ -1,0 +1,115 @@
+/**
+ * Reading, writing, copying and filling memory through any pointer-like value.
+ *
+ * @module
+ */
+
+import { _native } from "./_native.ts";
+import { _int } from "./_values.ts";
+import { _checkRange, _rawOf, _span, type CType, type PointerLike, type RawPointer } from "./pointer.ts";
+import { _describe } from "./types.ts";
+
+function rawArg(p: unknown, fn: string, name: string): RawPointer {
+  const raw = _rawOf(p);
+  if (raw === null) {
+    throw new TypeError(
+      `${fn}: ${name} must be a RawPointer, TypedPointer, StructView or Buffer, got ${_describe(p)}`,
+    );
+  }
+  return raw;
+}
+
+function lengthArg(len: unknown, fn: string): number {
+  if (typeof len !== "number") throw new TypeError(`${fn}: length must be a number, got ${_describe(len)}`);
+  if (!Number.isInteger(len) || len < 0) {
+    throw new RangeError(`${fn}: length must be a non-negative integer, got ${len}`);
+  }
+  return len;
+}
+
+/**
+ * Reads a value of `ctype` at `offset` bytes from `ptr` (a RawPointer, TypedPointer or Buffer).
+ * With a struct definition as the type it returns a plain-object copy.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(8);
+ * ffi.write(p, 0, "i64", -5);
+ * assert.equal(ffi.read(p, 0, "i64"), -5n);
+ * ```
+ */
+export function read(ptr: PointerLike, offset: number, ctype: CType): unknown {
+  return rawArg(ptr, "ffi.read()", "ptr").read(offset, ctype);
+}
+
+/**
+ * Writes `value` as `ctype` at `offset` bytes from `ptr`, by the value rules of the type.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(2);
+ * ffi.write(p, 0, "u8", 300 - 256);
+ * assert.throws(() => ffi.write(p, 0, "u8", 300), RangeError);
+ * assert.equal(ffi.read(p, 0, "u8"), 44);
+ * ```
+ */
+export function write(ptr: PointerLike, offset: number, ctype: CType, value: unknown): void {
+  rawArg(ptr, "ffi.write()", "ptr").write(offset, ctype, value);
+}
+
+/**
+ * Copies `len` bytes from `src` to `dst` (memmove: the ranges may overlap). Managed pointers are
+ * bounds-checked on both sides before anything is copied.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const a = arena.alloc(8), b = arena.alloc(8);
+ * a.write(0, "f64", Math.PI);
+ * ffi.copy(b, a, 8);
+ * assert.equal(b.read(0, "f64"), Math.PI);
+ * ```
+ */
+export function copy(dst: PointerLike, src: PointerLike, len: number): void {
+  const d = rawArg(dst, "ffi.copy()", "dst");
+  const s = rawArg(src, "ffi.copy()", "src");
+  const n = lengthArg(len, "ffi.copy()");
+  const dOff = _checkRange(d, 0, n, "copy to");
+  const sOff = _checkRange(s, 0, n, "copy from");
+  if (n === 0) return;
+  _native().lffi_mem_copy(_span(d).base, dOff, _span(s).base, sOff, n);
+}
+
+/**
+ * Sets `len` bytes at `ptr` to `byte` (0 to 255; -128 to -1 store their two's complement).
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(1024);
+ * ffi.fill(p, 1024, 0xab);
+ * assert.equal(p.read(1023, "u8"), 0xab);
+ * ```
+ */
+export function fill(ptr: PointerLike, len: number, byte: number): void {
+  const p = rawArg(ptr, "ffi.fill()", "ptr");
+  const n = lengthArg(len, "ffi.fill()");
+  const b = _int(byte, "u8", "ffi.fill() byte") & 0xff;
+  const off = _checkRange(p, 0, n, "fill");
+  if (n === 0) return;
+  _native().lffi_mem_fill(_span(p).base, off, n, b);
+}

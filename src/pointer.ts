@@ -1,0 +1,368 @@
+/**
+ * RawPointer (`void*`): an address, with the bounds of its allocation when it is managed.
+ *
+ * @module
+ */
+
+import { Chunk } from "./_chunk.ts";
+import { _resolveCodec } from "./_codec.ts";
+import { _freedError } from "./errors.ts";
+import { _native } from "./_native.ts";
+import { _describe, type CTypeName } from "./types.ts";
+
+/** The symbol by which pointer-like objects (TypedPointer, StructView, Buffer) give their RawPointer. */
+export const kToRaw: unique symbol = Symbol("lune-ffi.toRaw");
+
+/** Anything that can stand where a pointer goes. */
+export type PointerLike = RawPointer | { [kToRaw](): RawPointer };
+
+/** A C type: a primitive name or alias, or a struct definition (any object exposing a layout). */
+export type CType = CTypeName | object;
+
+const MAX_ADDR = Number.MAX_SAFE_INTEGER;
+
+/** The view of a pointer's memory that the fast paths (typed pointers, struct views) build on. */
+export interface Span {
+  chunk: Chunk | null;
+  base: Deno.PointerValue;
+  off: number;
+  lo: number;
+  hi: number;
+}
+
+/** A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`. @internal */
+export let _makeManaged: (c: Chunk, off: number, lo: number, hi: number) => RawPointer;
+/** An unmanaged pointer to an address. @internal */
+export let _rawFromAddr: (addr: number) => RawPointer;
+/** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
+export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
+/** The internals of a pointer; throws if its memory was freed. @internal */
+export let _span: (p: RawPointer) => Span;
+/** Checks an access of `len` bytes at `offset`, returning its offset from the base. @internal */
+export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string) => number;
+
+/**
+ * A raw pointer (`void*`): byte-level arithmetic, reads and writes of any C type.
+ *
+ * Managed pointers (from an arena or a Buffer) know the bounds of their allocation: every access is
+ * checked and throws a `RangeError` outside them, or an {@linkcode FfiError} once the memory is freed.
+ * Unmanaged pointers ({@linkcode ptr}, pointers returned by C) are unchecked, as in C.
+ *
+ * @example Reading and writing through a pointer
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(16);
+ * p.write(4, "i32", -7);
+ * assert.equal(p.read(4, "i32"), -7);
+ * assert.equal(p.add(4).read(0, "u32"), 0xfffffff9);
+ * ```
+ */
+export class RawPointer {
+  /** The chunk of managed memory, or null for an unmanaged pointer. */
+  #chunk: Chunk | null;
+  /** Deno pointer the offset counts from: the chunk's start, or an unmanaged base (null means 0). */
+  #base: Deno.PointerValue;
+  /** Byte offset from `#base`. */
+  #off: number;
+  /** Allocation bounds, as offsets from `#base` (managed only). */
+  #lo: number;
+  #hi: number;
+  /** The Deno pointer value for this address, built on first use. */
+  #pv: Deno.PointerValue | undefined;
+
+  private constructor(chunk: Chunk | null, base: Deno.PointerValue, off: number, lo: number, hi: number) {
+    this.#chunk = chunk;
+    this.#base = base;
+    this.#off = off;
+    this.#lo = lo;
+    this.#hi = hi;
+  }
+
+  /** The address as a number (exact: user-space addresses are below 2^53). */
+  get addr(): number {
+    if (this.#chunk !== null) return this.#chunk.addr + this.#off;
+    return this.#base === null ? this.#off : _native().lffi_mem_addr(this.#base) + this.#off;
+  }
+
+  /** Whether the address is 0. */
+  get isNull(): boolean {
+    return this.#chunk === null && (this.#base === null ? this.#off === 0 : this.addr === 0);
+  }
+
+  /** Whether the pointer is bounds-checked (it points into an arena or a Buffer). */
+  get isManaged(): boolean {
+    return this.#chunk !== null;
+  }
+
+  /**
+   * Reads a value of `ctype` at `offset` bytes from this pointer.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using arena = ffi.arena();
+   * const p = arena.alloc(8);
+   * p.write(0, "f64", 1.5);
+   * assert.equal(p.read(0, "double"), 1.5);
+   * ```
+   */
+  read(offset: number, ctype: CType): unknown {
+    const codec = _resolveCodec(ctype);
+    return codec.read(this.#chunk, this.#base, this.#at(offset, codec.size, "read", codec.name));
+  }
+
+  /**
+   * Writes `value` as `ctype` at `offset` bytes from this pointer, by the value rules of the type.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using arena = ffi.arena();
+   * const p = arena.alloc(4);
+   * p.write(0, "u32", -1); // C conversion: stores 0xFFFFFFFF
+   * assert.equal(p.read(0, "u32"), 4294967295);
+   * ```
+   */
+  write(offset: number, ctype: CType, value: unknown): void {
+    const codec = _resolveCodec(ctype);
+    const o = this.#at(offset, codec.size, "write", codec.name);
+    codec.write(this.#chunk, this.#base, o, value, `${codec.name} at offset ${offset}`);
+  }
+
+  /**
+   * A pointer `bytes` further on (or back, if negative). Arithmetic may leave the allocation, as in
+   * C; access may not.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * const p = ffi.ptr(0x1000);
+   * assert.equal(p.offset(16).addr, 0x1010);
+   * ```
+   */
+  offset(bytes: number): RawPointer {
+    if (typeof bytes !== "number" || !Number.isInteger(bytes)) {
+      throw new TypeError(
+        `Cannot offset a pointer by ${_describe(bytes)}: expected an integer number of bytes`,
+      );
+    }
+    return new RawPointer(this.#chunk, this.#base, this.#off + bytes, this.#lo, this.#hi);
+  }
+
+  /**
+   * The same as {@linkcode RawPointer.offset}: Luau's `ptr + n` on a RawPointer.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(ffi.ptr(8).add(8).addr, 16);
+   * ```
+   */
+  add(bytes: number): RawPointer {
+    return this.offset(bytes);
+  }
+
+  /**
+   * The Deno pointer value of this address, for raw `Deno.dlopen` calls (`null` for address 0).
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * const p = ffi.ptr(0x1000).toLightUserData();
+   * assert.equal(Deno.UnsafePointer.value(p), 0x1000n);
+   * ```
+   */
+  toLightUserData(): Deno.PointerValue {
+    if (this.#pv !== undefined) return this.#pv;
+    const c = this.#chunk;
+    if (c !== null && c.freed) throw _freedError("take the address of this pointer");
+    let pv: Deno.PointerValue;
+    if (c !== null) pv = this.#off === 0 ? c.ptr : Deno.UnsafePointer.offset(c.ptr, this.#off);
+    else if (this.#base !== null && this.#off === 0) pv = this.#base;
+    else pv = Deno.UnsafePointer.create(BigInt(this.addr));
+    return (this.#pv = pv);
+  }
+
+  /** Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged). @internal */
+  _bytesLeft(): number {
+    return this.#chunk === null ? Infinity : this.#hi - this.#off;
+  }
+
+  /**
+   * Checks an access of `size` bytes at `offset` and returns its offset from the base.
+   * @internal
+   */
+  #at(offset: number, size: number, verb: string, type: string): number {
+    if (typeof offset !== "number" || !Number.isInteger(offset)) {
+      throw new TypeError(
+        `Cannot ${verb} ${type} at offset ${_describe(offset)}: expected an integer offset`,
+      );
+    }
+    const o = this.#off + offset;
+    const c = this.#chunk;
+    if (c !== null) {
+      if (c.freed) throw _freedError(`${verb} ${type} at offset ${offset}`);
+      if (o < this.#lo || o + size > this.#hi) throw this.#outOfBounds(verb, type, offset, size);
+    }
+    return o;
+  }
+
+  #outOfBounds(verb: string, what: string, offset: number, size: number): RangeError {
+    const start = this.#off - this.#lo;
+    return new RangeError(
+      `Cannot ${verb} ${what} (${size} bytes) at offset ${offset}: the pointer is at byte ${start} of an ` +
+        `allocation of ${this.#hi - this.#lo} bytes`,
+    );
+  }
+
+  /** Debug output for `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const c = this.#chunk;
+    const state = c === null
+      ? "unmanaged"
+      : c.freed
+      ? "freed"
+      : `managed, ${this.#hi - this.#off} bytes left`;
+    return `RawPointer(0x${this.addr.toString(16)}, ${state})`;
+  }
+
+  static {
+    _makeManaged = (c, off, lo, hi) => new RawPointer(c, c.ptr, off, lo, hi);
+    _rawFromAddr = (addr) => new RawPointer(null, null, addr, 0, 0);
+    _rawFromPointerValue = (p) => new RawPointer(null, p, 0, 0, 0);
+    _span = (p) => {
+      const c = p.#chunk;
+      if (c !== null && c.freed) throw _freedError("use this pointer");
+      return { chunk: c, base: p.#base, off: p.#off, lo: p.#lo, hi: p.#hi };
+    };
+    _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, `${len} bytes`);
+  }
+}
+
+/**
+ * The RawPointer behind any pointer-like value, or `null` for a value that is not one.
+ * @internal
+ */
+export function _rawOf(x: unknown): RawPointer | null {
+  if (x instanceof RawPointer) return x;
+  if (typeof x === "object" && x !== null && kToRaw in x) return (x as { [kToRaw](): RawPointer })[kToRaw]();
+  return null;
+}
+
+function isDenoPointer(x: unknown): x is Deno.PointerObject {
+  return typeof x === "object" && x !== null && Object.getPrototypeOf(x) === null;
+}
+
+/**
+ * The address of a pointer-like value (RawPointer, TypedPointer, StructView, Buffer, a Deno pointer
+ * value, or null for 0); a TypeError naming `what` for anything else.
+ * @internal
+ */
+export function _addrOf(x: unknown, what: string): number {
+  if (x === null) return 0;
+  const raw = _rawOf(x);
+  if (raw !== null) return raw.addr;
+  if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
+  throw new TypeError(
+    `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
+      `Buffer, Deno pointer value or null`,
+  );
+}
+
+/**
+ * The Deno pointer value of a pointer-like value, for calls into C; a TypeError naming `what`
+ * for anything else.
+ * @internal
+ */
+export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
+  if (x === null) return null;
+  const raw = _rawOf(x);
+  if (raw !== null) return raw.toLightUserData();
+  if (isDenoPointer(x)) return x;
+  throw new TypeError(
+    `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
+      `Buffer, Deno pointer value or null`,
+  );
+}
+
+/**
+ * Creates an unmanaged RawPointer from a numeric address. Nothing is checked: as in C, the address
+ * must be valid for whatever is done with it.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const p = ffi.ptr(0x12345678);
+ * assert.equal(p.addr, 0x12345678);
+ * assert.equal(p.isManaged, false);
+ * ```
+ */
+export function ptr(addr: number | bigint): RawPointer {
+  let a: number;
+  if (typeof addr === "bigint") {
+    if (addr < 0n || addr > BigInt(MAX_ADDR)) {
+      throw new RangeError(`Address ${addr}n is out of range [0, 2^53)`);
+    }
+    a = Number(addr);
+  } else if (typeof addr === "number" && Number.isInteger(addr)) {
+    if (addr < 0 || addr > MAX_ADDR) throw new RangeError(`Address ${addr} is out of range [0, 2^53)`);
+    a = addr + 0;
+  } else {
+    throw new TypeError(`Cannot make a pointer from ${_describe(addr)}: expected an integer address`);
+  }
+  return _rawFromAddr(a);
+}
+
+/**
+ * Whether a pointer is null. `null` (and `undefined`) count as null.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ffi.isNull(null), true);
+ * assert.equal(ffi.isNull(ffi.ptr(0)), true);
+ * assert.equal(ffi.isNull(ffi.ptr(16)), false);
+ * ```
+ */
+export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean {
+  if (p === null || p === undefined) return true;
+  return _addrOf(p, "isNull") === 0;
+}
+
+/**
+ * The RawPointer (bounds kept) of any pointer-like value: RawPointer, TypedPointer, StructView, Buffer.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const raw = arena.alloc(8);
+ * assert.equal(ffi.toRaw(raw), raw);
+ * ```
+ */
+export function toRaw(x: PointerLike): RawPointer {
+  const raw = _rawOf(x);
+  if (raw === null) {
+    throw new TypeError(`Cannot take a RawPointer of ${_describe(x)}: it is not a pointer-like value`);
+  }
+  return raw;
+}

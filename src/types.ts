@@ -1,0 +1,95 @@
+/**
+ * The C type table: primitive names, their aliases, sizes and alignments, all derived from one list.
+ *
+ * @module
+ */
+
+/** Size in bytes of a pointer on this platform (Deno's FFI is 64-bit only). */
+const PTR = 8;
+
+/**
+ * Every primitive C type: canonical name, size, alignment and the aliases the seed's table gives it.
+ * The single source of truth: the name union, the alias map and the size table are derived from it.
+ */
+const PRIMITIVES = [
+  { name: "void", size: 0, align: 1, aliases: [] },
+  { name: "bool", size: 1, align: 1, aliases: [] },
+  { name: "i8", size: 1, align: 1, aliases: ["char", "int8"] },
+  { name: "u8", size: 1, align: 1, aliases: ["uchar", "byte"] },
+  { name: "i16", size: 2, align: 2, aliases: ["short", "int16"] },
+  { name: "u16", size: 2, align: 2, aliases: ["ushort", "uint16"] },
+  { name: "i32", size: 4, align: 4, aliases: ["int", "int32"] },
+  { name: "u32", size: 4, align: 4, aliases: ["uint", "uint32"] },
+  { name: "i64", size: 8, align: 8, aliases: ["long", "int64"] },
+  { name: "u64", size: 8, align: 8, aliases: ["ulong", "uint64"] },
+  { name: "isize", size: PTR, align: PTR, aliases: ["ssize_t", "ptrdiff_t"] },
+  { name: "usize", size: PTR, align: PTR, aliases: ["size_t"] },
+  { name: "f32", size: 4, align: 4, aliases: ["float"] },
+  { name: "f64", size: 8, align: 8, aliases: ["double"] },
+  { name: "pointer", size: PTR, align: PTR, aliases: ["ptr", "void*"] },
+  { name: "string", size: PTR, align: PTR, aliases: ["cstring", "char*"] },
+] as const;
+
+type Primitive = typeof PRIMITIVES[number];
+
+/** A canonical primitive C type name, such as `"i32"` or `"pointer"`. */
+export type PrimitiveName = Primitive["name"];
+
+/** Any primitive C type name accepted by the API: a canonical name or one of its aliases (`"int"`, `"size_t"`, ...). */
+export type CTypeName = PrimitiveName | Primitive["aliases"][number];
+
+/** The canonical name of a type name or alias: `CanonicalOf<"int">` is `"i32"`. */
+export type CanonicalOf<N extends string> = {
+  [P in Primitive as P["name"]]: N extends P["name"] | P["aliases"][number] ? P["name"] : never;
+}[PrimitiveName];
+
+/** Facts about one primitive type, as used internally by every module. */
+export interface PrimitiveInfo {
+  /** Canonical name. */
+  readonly name: PrimitiveName;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Natural alignment in bytes. */
+  readonly align: number;
+}
+
+const byName: Map<string, PrimitiveInfo> = new Map();
+for (const p of PRIMITIVES) {
+  const info: PrimitiveInfo = Object.freeze({ name: p.name, size: p.size, align: p.align });
+  byName.set(p.name, info);
+  for (const alias of p.aliases) byName.set(alias, info);
+}
+
+/**
+ * Looks up a primitive type name or alias; `undefined` when the name is not a primitive.
+ * @internal
+ */
+export function _primitive(name: string): PrimitiveInfo | undefined {
+  return byName.get(name);
+}
+
+/**
+ * Looks up a primitive type name or alias, throwing a `TypeError` that names it when it is unknown.
+ * @internal
+ */
+export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
+  const info = typeof name === "string" ? byName.get(name) : undefined;
+  if (info === undefined) {
+    throw new TypeError(
+      `Unknown C ${what} ${describe(name)}: expected one of ${
+        [...byName.keys()].join(", ")
+      }, or a struct definition`,
+    );
+  }
+  return info;
+}
+
+/** Every accepted primitive type name, aliases included. */
+export const typeNames: readonly CTypeName[] = Object.freeze([...byName.keys()] as CTypeName[]);
+
+function describe(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n` : String(v);
+}
+
+/** @internal Formats any value for an error message. */
+export const _describe: (v: unknown) => string = describe;
