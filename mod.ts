@@ -23,3 +23,4 @@ export { type CanonicalOf, type CTypeName, type PrimitiveName, typeNames } from 
 export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
 export { Arena, arena } from "./src/arena.ts";
 export { copy, fill, read, write } from "./src/memory.ts";
+export { Buffer, buffer } from "./src/buffer.ts";
