@@ -19,7 +19,14 @@
  */
 
 export { FfiError } from "./src/errors.ts";
-export { type CanonicalOf, type CTypeName, type PrimitiveName, typeNames } from "./src/types.ts";
+export {
+  type CanonicalOf,
+  type CTypeName,
+  type Primitive,
+  PRIMITIVES,
+  type PrimitiveName,
+  typeNames,
+} from "./src/types.ts";
 export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
 export { Arena, arena } from "./src/arena.ts";
 export { copy, fill, read, write } from "./src/memory.ts";

@@ -10,8 +10,17 @@ const PTR = 8;
 /**
  * Every primitive C type: canonical name, size, alignment and the aliases the seed's table gives it.
  * The single source of truth: the name union, the alias map and the size table are derived from it.
+ *
+ * @example
+ * ```ts
+ * import { PRIMITIVES } from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const i32 = PRIMITIVES.find((p) => p.name === "i32")!;
+ * assert.deepEqual(i32.aliases, ["int", "int32"]);
+ * ```
  */
-const PRIMITIVES = [
+export const PRIMITIVES = [
   { name: "void", size: 0, align: 1, aliases: [] },
   { name: "bool", size: 1, align: 1, aliases: [] },
   { name: "i8", size: 1, align: 1, aliases: ["char", "int8"] },
@@ -30,7 +39,8 @@ const PRIMITIVES = [
   { name: "string", size: PTR, align: PTR, aliases: ["cstring", "char*"] },
 ] as const;
 
-type Primitive = typeof PRIMITIVES[number];
+/** One entry of {@linkcode PRIMITIVES}. */
+export type Primitive = typeof PRIMITIVES[number];
 
 /** A canonical primitive C type name, such as `"i32"` or `"pointer"`. */
 export type PrimitiveName = Primitive["name"];
