@@ -23,11 +23,33 @@ export {
   type CanonicalOf,
   type CTypeName,
   type Primitive,
-  PRIMITIVES,
   type PrimitiveName,
+  PRIMITIVES,
   typeNames,
 } from "./src/types.ts";
 export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
 export { Arena, arena } from "./src/arena.ts";
 export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
+export {
+  type CInput,
+  type CValue,
+  type FieldInput,
+  type FieldName,
+  type FieldPlain,
+  type FieldSpec,
+  type FieldType,
+  type FieldValue,
+  type PrimitiveInput,
+  type PrimitiveValue,
+  struct,
+  StructDefinition,
+  type StructInput,
+  type StructValue,
+  type StructView,
+  view,
+} from "./src/struct.ts";
+export { cast, TypedPointer } from "./src/typed_pointer.ts";
+export { alignof, sizeof } from "./src/sizeof.ts";
+export { type ExportInfo, Library, load, open } from "./src/library.ts";
+export { Callback, callback } from "./src/callback.ts";

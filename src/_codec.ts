@@ -8,7 +8,7 @@
 
 import type { Chunk } from "./_chunk.ts";
 import { _native } from "./_native.ts";
-import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _bool, _float, _int64, _intIn } from "./_values.ts";
 import { _primitiveOrThrow, type PrimitiveName } from "./types.ts";
 import { _addrOf, _rawFromAddr, type RawPointer } from "./pointer.ts";
 
@@ -33,27 +33,6 @@ export interface Codec {
 }
 
 const N = _native;
-
-function int(
-  name: PrimitiveName,
-  size: number,
-  read: (dv: DataView, o: number) => number,
-  write: (dv: DataView, o: number, v: number) => void,
-  nread: (base: Deno.PointerValue, o: number) => number,
-  nwrite: (base: Deno.PointerValue, o: number, v: number) => void,
-): Codec {
-  return {
-    name,
-    size,
-    align: size,
-    read: (c, b, o) => c !== null ? read(c.dv, o) : nread(b, o),
-    write(c, b, o, v, what) {
-      const n = _int(v, name, what);
-      if (c !== null) write(c.dv, o, n);
-      else nwrite(b, o, n);
-    },
-  };
-}
 
 function int64(name: PrimitiveName, signed: boolean): Codec {
   return {
@@ -176,54 +155,74 @@ const voidCodec: Codec = {
 const CANONICAL: Record<PrimitiveName, Codec> = {
   void: voidCodec,
   bool: boolCodec,
-  i8: int(
-    "i8",
-    1,
-    (d, o) => d.getInt8(o),
-    (d, o, v) => d.setInt8(o, v),
-    (b, o) => N().lffi_mem_read_i8(b, o),
-    (b, o, v) => N().lffi_mem_write_u8(b, o, v & 0xff),
-  ),
-  u8: int(
-    "u8",
-    1,
-    (d, o) => d.getUint8(o),
-    (d, o, v) => d.setUint8(o, v),
-    (b, o) => N().lffi_mem_read_u8(b, o),
-    (b, o, v) => N().lffi_mem_write_u8(b, o, v & 0xff),
-  ),
-  i16: int(
-    "i16",
-    2,
-    (d, o) => d.getInt16(o, true),
-    (d, o, v) => d.setInt16(o, v, true),
-    (b, o) => N().lffi_mem_read_i16(b, o),
-    (b, o, v) => N().lffi_mem_write_u16(b, o, v & 0xffff),
-  ),
-  u16: int(
-    "u16",
-    2,
-    (d, o) => d.getUint16(o, true),
-    (d, o, v) => d.setUint16(o, v, true),
-    (b, o) => N().lffi_mem_read_u16(b, o),
-    (b, o, v) => N().lffi_mem_write_u16(b, o, v & 0xffff),
-  ),
-  i32: int(
-    "i32",
-    4,
-    (d, o) => d.getInt32(o, true),
-    (d, o, v) => d.setInt32(o, v, true),
-    (b, o) => N().lffi_mem_read_i32(b, o),
-    (b, o, v) => N().lffi_mem_write_u32(b, o, v >>> 0),
-  ),
-  u32: int(
-    "u32",
-    4,
-    (d, o) => d.getUint32(o, true),
-    (d, o, v) => d.setUint32(o, v, true),
-    (b, o) => N().lffi_mem_read_u32(b, o),
-    (b, o, v) => N().lffi_mem_write_u32(b, o, v >>> 0),
-  ),
+  // The integer codecs are written out one by one, not made by a factory: each function then has
+  // its own type feedback, so V8 inlines its DataView access even when a program uses every type.
+  i8: {
+    name: "i8",
+    size: 1,
+    align: 1,
+    read: (c, b, o) => c !== null ? c.dv.getInt8(o) : N().lffi_mem_read_i8(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x80, 0xff, "i8", what);
+      if (c !== null) c.dv.setInt8(o, n);
+      else N().lffi_mem_write_u8(b, o, n & 0xff);
+    },
+  },
+  u8: {
+    name: "u8",
+    size: 1,
+    align: 1,
+    read: (c, b, o) => c !== null ? c.dv.getUint8(o) : N().lffi_mem_read_u8(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x80, 0xff, "u8", what);
+      if (c !== null) c.dv.setUint8(o, n);
+      else N().lffi_mem_write_u8(b, o, n & 0xff);
+    },
+  },
+  i16: {
+    name: "i16",
+    size: 2,
+    align: 2,
+    read: (c, b, o) => c !== null ? c.dv.getInt16(o, true) : N().lffi_mem_read_i16(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x8000, 0xffff, "i16", what);
+      if (c !== null) c.dv.setInt16(o, n, true);
+      else N().lffi_mem_write_u16(b, o, n & 0xffff);
+    },
+  },
+  u16: {
+    name: "u16",
+    size: 2,
+    align: 2,
+    read: (c, b, o) => c !== null ? c.dv.getUint16(o, true) : N().lffi_mem_read_u16(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x8000, 0xffff, "u16", what);
+      if (c !== null) c.dv.setUint16(o, n, true);
+      else N().lffi_mem_write_u16(b, o, n & 0xffff);
+    },
+  },
+  i32: {
+    name: "i32",
+    size: 4,
+    align: 4,
+    read: (c, b, o) => c !== null ? c.dv.getInt32(o, true) : N().lffi_mem_read_i32(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x8000_0000, 0xffff_ffff, "i32", what);
+      if (c !== null) c.dv.setInt32(o, n, true);
+      else N().lffi_mem_write_u32(b, o, n >>> 0);
+    },
+  },
+  u32: {
+    name: "u32",
+    size: 4,
+    align: 4,
+    read: (c, b, o) => c !== null ? c.dv.getUint32(o, true) : N().lffi_mem_read_u32(b, o),
+    write(c, b, o, v, what) {
+      const n = _intIn(v, -0x8000_0000, 0xffff_ffff, "u32", what);
+      if (c !== null) c.dv.setUint32(o, n, true);
+      else N().lffi_mem_write_u32(b, o, n >>> 0);
+    },
+  },
   i64: int64("i64", true),
   u64: int64("u64", false),
   isize: int64("isize", true),
@@ -234,23 +233,36 @@ const CANONICAL: Record<PrimitiveName, Codec> = {
   string: stringCodec,
 };
 
-/** Every name and alias → its codec, in a prototype-free object so lookups by name stay fast. */
-const BY_NAME: Record<string, Codec> = Object.create(null);
+/** Every name and alias → its codec, filled on first use of each name. */
+const BY_NAME: Map<string, Codec> = new Map();
 
 /** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
 export function _codecOf(name: string): Codec {
-  const c = BY_NAME[name];
+  const c = BY_NAME.get(name);
   if (c !== undefined) return c;
-  const info = _primitiveOrThrow(name);
-  return (BY_NAME[name] = CANONICAL[info.name]);
+  const codec = CANONICAL[_primitiveOrThrow(name).name];
+  BY_NAME.set(name, codec);
+  return codec;
 }
 
 /** The symbol by which a struct definition exposes its codec (a plain-object copy in and out). */
 export const kCodec: unique symbol = Symbol("lune-ffi.codec");
 
+/**
+ * The last type resolved and its codec: code usually reads and writes one type many times in a row,
+ * and comparing with the last name is cheaper than any table lookup.
+ */
+let lastType: string = "i32";
+let lastCodec: Codec = CANONICAL.i32;
+
 /** The codec of any C type: a primitive name or alias, or a struct definition. @internal */
 export function _resolveCodec(ctype: unknown): Codec {
-  if (typeof ctype === "string") return _codecOf(ctype);
+  if (ctype === lastType) return lastCodec;
+  if (typeof ctype === "string") {
+    const codec = _codecOf(ctype);
+    lastType = ctype;
+    return (lastCodec = codec);
+  }
   if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
     return (ctype as { [kCodec]: Codec })[kCodec];
   }

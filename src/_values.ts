@@ -24,14 +24,21 @@ const INT_LIMITS: Record<string, readonly [number, number]> = {
  * @internal
  */
 export function _int(v: unknown, type: string, what: string): number {
+  const [min, max] = INT_LIMITS[type];
+  return _intIn(v, min, max, type, what);
+}
+
+/**
+ * {@linkcode _int} with the limits given, for hot paths that know them (no table lookup per value).
+ * @internal
+ */
+export function _intIn(v: unknown, min: number, max: number, type: string, what: string): number {
+  // One range test on the common path: NaN, ±Infinity and non-numbers fail it and are sorted out below.
+  if (typeof v === "number" && v >= min && v <= max && Number.isInteger(v)) return v + 0;
   if (typeof v !== "number" || !Number.isInteger(v)) {
     throw new TypeError(`Cannot convert ${_describe(v)} to ${type} for ${what}: expected an integer`);
   }
-  const [min, max] = INT_LIMITS[type];
-  if (v < min || v > max) {
-    throw new RangeError(`Cannot convert ${v} to ${type} for ${what}: out of range [${min}, ${max}]`);
-  }
-  return v + 0;
+  throw new RangeError(`Cannot convert ${v} to ${type} for ${what}: out of range [${min}, ${max}]`);
 }
 
 const I64_MIN = -(1n << 63n);

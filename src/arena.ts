@@ -12,6 +12,12 @@ import { _describe } from "./types.ts";
 
 /** Small allocations are carved from chunks of this size, so they cost no native call. */
 const CHUNK_SIZE = 64 * 1024;
+/**
+ * An arena's first chunk is this small and each next one twice as big, up to `CHUNK_SIZE`: a
+ * short-lived arena (`using arena = ffi.arena()` around a few allocations) then pays for 4 KiB
+ * instead of 64 KiB of zeroed memory.
+ */
+const FIRST_CHUNK_SIZE = 4 * 1024;
 /** Requests above this get a chunk of their own, so a big allocation never wastes a shared chunk. */
 const DEDICATED_OVER = CHUNK_SIZE / 4;
 /** Alignment of `alloc(size)`, as malloc gives: enough for any scalar type. */
@@ -68,6 +74,11 @@ export class Arena {
   /** The chunk small allocations come from, and the next free offset in it. */
   #current: Chunk | null = null;
   #top = 0;
+  /** Size of the next shared chunk. */
+  #nextChunkSize = FIRST_CHUNK_SIZE;
+  /** The current chunk's address modulo 2^30, and its size (see `#place`). */
+  #low = 0;
+  #limit = 0;
   #total = 0;
   #count = 0;
   #disposed = false;
@@ -210,19 +221,46 @@ export class Arena {
   /** Reserves `size` bytes aligned to `align`; returns their offset in the chunk left in `#placed`. */
   #place(size: number, align: number): number {
     if (this.#disposed) throw new FfiError(`Cannot allocate from arena ${this.#id}: it was disposed`);
-    let chunk = this.#current;
-    let start = chunk === null ? 0 : alignUp(chunk.addr + this.#top, align) - chunk.addr;
-    if (chunk === null || start + size > chunk.buf.byteLength) {
-      if (size + align > DEDICATED_OVER) {
-        chunk = this.#newChunk(size + (align > DEFAULT_ALIGN ? align : 0));
-        this.#account(size);
+    const chunk = this.#current;
+    if (chunk !== null) {
+      // Fast path, in small-integer arithmetic: `#low` is the chunk's address modulo 2^30 (alignments
+      // are at most 2^30), so `(#low + top) & (align - 1)` is the misalignment of the address at `top`.
+      const top = this.#top;
+      const start = top + ((align - ((this.#low + top) & (align - 1))) & (align - 1));
+      if (start + size <= this.#limit) {
+        this.#top = start + size;
+        this.#total += size;
+        this.#count++;
         this.#placed = chunk;
-        return alignUp(chunk.addr, align) - chunk.addr;
+        return start;
       }
-      chunk = this.#current = this.#newChunk(CHUNK_SIZE);
-      start = alignUp(chunk.addr, align) - chunk.addr;
     }
-    this.#top = start + size;
+    return this.#placeInNewChunk(size, align);
+  }
+
+  /** `#place` when the current chunk has no room: a dedicated chunk, or a new current chunk. */
+  #placeInNewChunk(size: number, align: number): number {
+    let chunk: Chunk;
+    let start: number;
+    if (size + align > DEDICATED_OVER) {
+      chunk = this.#newChunk(size + (align > DEFAULT_ALIGN ? align : 0));
+      start = alignUp(chunk.addr, align) - chunk.addr;
+      if (start + size > chunk.buf.byteLength) {
+        // The allocator gave less alignment than malloc's 16 bytes: pad this one, never overrun.
+        this.#chunks.pop()!.free();
+        chunk = this.#newChunk(size + align);
+        start = alignUp(chunk.addr, align) - chunk.addr;
+      }
+    } else {
+      let chunkSize = this.#nextChunkSize;
+      while (chunkSize < size + align) chunkSize *= 2; // size + align <= DEDICATED_OVER < CHUNK_SIZE
+      this.#nextChunkSize = Math.min(chunkSize * 2, CHUNK_SIZE);
+      chunk = this.#current = this.#newChunk(chunkSize);
+      this.#low = chunk.addr % 2 ** 30;
+      this.#limit = chunk.buf.byteLength;
+      start = alignUp(chunk.addr, align) - chunk.addr;
+      this.#top = start + size;
+    }
     this.#account(size);
     this.#placed = chunk;
     return start;

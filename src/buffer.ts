@@ -7,7 +7,7 @@
 
 import { Arena } from "./arena.ts";
 import { _int } from "./_values.ts";
-import { _checkRange, _makeManaged, _span, kToRaw, type CType, type RawPointer } from "./pointer.ts";
+import { _checkRange, _makeManaged, _span, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -136,7 +136,9 @@ export class Buffer {
       src = new Uint8Array(bytes.length);
       bytes.forEach((b, i) => src[i] = _int(b, "u8", `Buffer.writeBytes() byte ${i}`));
     } else {
-      throw new TypeError(`Buffer.writeBytes(): expected a Uint8Array or an array of bytes, got ${_describe(bytes)}`);
+      throw new TypeError(
+        `Buffer.writeBytes(): expected a Uint8Array or an array of bytes, got ${_describe(bytes)}`,
+      );
     }
     this.#bytes(offset, src.length, "write bytes to").set(src);
   }
@@ -229,7 +231,9 @@ export class Buffer {
 
 function checkLen(len: unknown, what: string): number {
   if (typeof len !== "number") throw new TypeError(`${what}: length must be a number, got ${_describe(len)}`);
-  if (!Number.isInteger(len) || len < 0) throw new RangeError(`${what}: length must be a non-negative integer, got ${len}`);
+  if (!Number.isInteger(len) || len < 0) {
+    throw new RangeError(`${what}: length must be a non-negative integer, got ${len}`);
+  }
   return len;
 }
 

@@ -5,8 +5,8 @@
  */
 
 import { _native } from "./_native.ts";
-import { _int } from "./_values.ts";
-import { _checkRange, _rawOf, _span, type CType, type PointerLike, type RawPointer } from "./pointer.ts";
+import { _intIn } from "./_values.ts";
+import { _baseOf, _checkRange, _rawOf, type CType, type PointerLike, RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
 
 function rawArg(p: unknown, fn: string, name: string): RawPointer {
@@ -82,13 +82,13 @@ export function write(ptr: PointerLike, offset: number, ctype: CType, value: unk
  * ```
  */
 export function copy(dst: PointerLike, src: PointerLike, len: number): void {
-  const d = rawArg(dst, "ffi.copy()", "dst");
-  const s = rawArg(src, "ffi.copy()", "src");
-  const n = lengthArg(len, "ffi.copy()");
-  const dOff = _checkRange(d, 0, n, "copy to");
-  const sOff = _checkRange(s, 0, n, "copy from");
+  const d = dst instanceof RawPointer ? dst : rawArg(dst, "ffi.copy()", "dst");
+  const s = src instanceof RawPointer ? src : rawArg(src, "ffi.copy()", "src");
+  const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
+  const dOff = _checkRange(d, 0, n, "write (ffi.copy() destination)");
+  const sOff = _checkRange(s, 0, n, "read (ffi.copy() source)");
   if (n === 0) return;
-  _native().lffi_mem_copy(_span(d).base, dOff, _span(s).base, sOff, n);
+  _native().lffi_mem_copy(_baseOf(d), dOff, _baseOf(s), sOff, n);
 }
 
 /**
@@ -106,10 +106,10 @@ export function copy(dst: PointerLike, src: PointerLike, len: number): void {
  * ```
  */
 export function fill(ptr: PointerLike, len: number, byte: number): void {
-  const p = rawArg(ptr, "ffi.fill()", "ptr");
-  const n = lengthArg(len, "ffi.fill()");
-  const b = _int(byte, "u8", "ffi.fill() byte") & 0xff;
+  const p = ptr instanceof RawPointer ? ptr : rawArg(ptr, "ffi.fill()", "ptr");
+  const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.fill()");
+  const b = _intIn(byte, -0x80, 0xff, "u8", "ffi.fill() byte") & 0xff;
   const off = _checkRange(p, 0, n, "fill");
   if (n === 0) return;
-  _native().lffi_mem_fill(_span(p).base, off, n, b);
+  _native().lffi_mem_fill(_baseOf(p), off, n, b);
 }

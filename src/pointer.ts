@@ -4,8 +4,8 @@
  * @module
  */
 
-import { Chunk } from "./_chunk.ts";
-import { _resolveCodec } from "./_codec.ts";
+import type { Chunk } from "./_chunk.ts";
+import { _resolveCodec, type Codec } from "./_codec.ts";
 import { _freedError } from "./errors.ts";
 import { _native } from "./_native.ts";
 import { _describe, type CTypeName } from "./types.ts";
@@ -40,6 +40,11 @@ export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
 export let _span: (p: RawPointer) => Span;
 /** Checks an access of `len` bytes at `offset`, returning its offset from the base. @internal */
 export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string) => number;
+/**
+ * The Deno pointer a pointer's offsets count from (use after {@linkcode _checkRange}, which checks
+ * that the memory is alive); allocates nothing. @internal
+ */
+export let _baseOf: (p: RawPointer) => Deno.PointerValue;
 
 /**
  * A raw pointer (`void*`): byte-level arithmetic, reads and writes of any C type.
@@ -133,7 +138,24 @@ export class RawPointer {
   write(offset: number, ctype: CType, value: unknown): void {
     const codec = _resolveCodec(ctype);
     const o = this.#at(offset, codec.size, "write", codec.name);
-    codec.write(this.#chunk, this.#base, o, value, `${codec.name} at offset ${offset}`);
+    try {
+      // `what` only appears in error messages: the offset is added when there is an error, so the
+      // common path builds no string.
+      codec.write(this.#chunk, this.#base, o, value, codec.name);
+    } catch (e) {
+      throw this.#writeError(e, codec, o, value, offset);
+    }
+  }
+
+  /** The error of a failed write, naming the offset (kept out of `write` so that it stays small). */
+  #writeError(e: unknown, codec: Codec, o: number, value: unknown, offset: number): unknown {
+    try {
+      // Value checks are pure: the same write fails again, this time with the offset in the message.
+      codec.write(this.#chunk, this.#base, o, value, `${codec.name} at offset ${offset}`);
+    } catch (named) {
+      return named;
+    }
+    return e;
   }
 
   /**
@@ -186,9 +208,10 @@ export class RawPointer {
    * ```
    */
   toLightUserData(): Deno.PointerValue {
-    if (this.#pv !== undefined) return this.#pv;
     const c = this.#chunk;
+    // Checked before the cache too: a freed pointer must not reach C (call arguments come through here).
     if (c !== null && c.freed) throw _freedError("take the address of this pointer");
+    if (this.#pv !== undefined) return this.#pv;
     let pv: Deno.PointerValue;
     if (c !== null) pv = this.#off === 0 ? c.ptr : Deno.UnsafePointer.offset(c.ptr, this.#off);
     else if (this.#base !== null && this.#off === 0) pv = this.#base;
@@ -202,28 +225,38 @@ export class RawPointer {
   }
 
   /**
-   * Checks an access of `size` bytes at `offset` and returns its offset from the base.
+   * Checks an access of `size` bytes at `offset` and returns its offset from the base. `type` names
+   * what is accessed in messages (`null`: "`size` bytes").
    * @internal
    */
-  #at(offset: number, size: number, verb: string, type: string): number {
-    if (typeof offset !== "number" || !Number.isInteger(offset)) {
-      throw new TypeError(
-        `Cannot ${verb} ${type} at offset ${_describe(offset)}: expected an integer offset`,
-      );
+  #at(offset: number, size: number, verb: string, type: string | null): number {
+    if (typeof offset === "number") {
+      const o = this.#off + offset;
+      const c = this.#chunk;
+      if (Number.isInteger(offset) && (c === null || (!c.freed && o >= this.#lo && o + size <= this.#hi))) {
+        return o;
+      }
     }
-    const o = this.#off + offset;
-    const c = this.#chunk;
-    if (c !== null) {
-      if (c.freed) throw _freedError(`${verb} ${type} at offset ${offset}`);
-      if (o < this.#lo || o + size > this.#hi) throw this.#outOfBounds(verb, type, offset, size);
-    }
-    return o;
+    throw this.#accessError(offset, size, verb, type);
   }
 
-  #outOfBounds(verb: string, what: string, offset: number, size: number): RangeError {
+  /** Why `#at` refused an access (kept out of `#at` so that it stays small enough to inline). */
+  #accessError(offset: unknown, size: number, verb: string, type: string | null): Error {
+    const what = type ?? `${size} bytes`;
+    if (typeof offset !== "number" || !Number.isInteger(offset)) {
+      return new TypeError(
+        `Cannot ${verb} ${what} at offset ${_describe(offset)}: expected an integer offset`,
+      );
+    }
+    if (this.#chunk!.freed) return _freedError(`${verb} ${what} at offset ${offset}`);
+    return this.#outOfBounds(verb, type, offset, size);
+  }
+
+  #outOfBounds(verb: string, type: string | null, offset: number, size: number): RangeError {
     const start = this.#off - this.#lo;
+    const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
-      `Cannot ${verb} ${what} (${size} bytes) at offset ${offset}: the pointer is at byte ${start} of an ` +
+      `Cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
         `allocation of ${this.#hi - this.#lo} bytes`,
     );
   }
@@ -248,7 +281,8 @@ export class RawPointer {
       if (c !== null && c.freed) throw _freedError("use this pointer");
       return { chunk: c, base: p.#base, off: p.#off, lo: p.#lo, hi: p.#hi };
     };
-    _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, `${len} bytes`);
+    _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, null);
+    _baseOf = (p) => p.#base;
   }
 }
 

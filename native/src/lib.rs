@@ -10,3 +10,4 @@
 //! Nothing here can panic: no indexing, no unwrap, no allocation.
 
 mod memory;
+mod library;

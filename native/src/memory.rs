@@ -2,11 +2,13 @@
 
 use core::ptr;
 
-/// The address `base + off`, where `off` is a non-negative integer below 2^53 given as `f64`.
+/// The address `base + off`, where `off` is an integer of magnitude below 2^53 given as `f64`. It may
+/// be negative: C code may hand out a pointer into the middle of a block, and `p.read(-4, "i32")`
+/// through it is legal C.
 #[inline(always)]
 fn at(base: *mut u8, off: f64) -> *mut u8 {
-    // `as usize` saturates instead of wrapping and never panics; the caller guarantees an exact integer.
-    base.wrapping_add(off as usize)
+    // `as isize` saturates instead of wrapping and never panics; the caller guarantees an exact integer.
+    base.wrapping_offset(off as isize)
 }
 
 /// Copies `len` bytes from `src + src_off` to `dst + dst_off`; the ranges may overlap (memmove).

@@ -1,0 +1,482 @@
+/**
+ * Calls into C and back: C signatures, the Deno definitions they map to, and the specialised
+ * JavaScript wrappers that convert each argument and result by the value rules of API.md.
+ *
+ * Both directions are compiled once per signature into a small function with only the conversions
+ * that signature needs, named after the C symbol so stack traces say which call failed (the model is
+ * Deno's own `00_ffi.js`). A call wrapper costs a few nanoseconds on top of Deno's fast path.
+ *
+ * An exception thrown by a JS callback must not unwind through C frames. The callback wrapper catches
+ * it, records it in {@linkcode _pending}, and returns a zero value to C; every call wrapper checks
+ * the record when C returns and rethrows the same error object to its JS caller.
+ *
+ * @module
+ */
+
+import { Chunk } from "./_chunk.ts";
+import { type Codec, kCodec } from "./_codec.ts";
+import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _rawFromPointerValue, _toPointerValue, type RawPointer } from "./pointer.ts";
+import { _describe, _primitive, type PrimitiveName, typeNames } from "./types.ts";
+
+/** A struct definition as a by-value C type: its codec and the Deno `{ struct: [...] }` type. */
+export interface StructSpec {
+  readonly def: object;
+  readonly codec: Codec;
+  readonly size: number;
+  readonly native: Deno.NativeStructType;
+}
+
+/** One C type of a signature, resolved. @internal */
+export interface TypeSpec {
+  /** Canonical primitive name, or `"struct"`. */
+  readonly name: PrimitiveName | "struct";
+  /** Set for struct types. */
+  readonly struct: StructSpec | null;
+  /** What Deno is told. */
+  readonly native: Deno.NativeResultType;
+  /** How it reads in messages: `"i32"`, `"struct (8 bytes)"`. */
+  readonly label: string;
+}
+
+/** A C function type: return type and argument types, resolved. @internal */
+export interface Signature {
+  readonly ret: TypeSpec;
+  readonly args: readonly TypeSpec[];
+}
+
+const DENO_TYPE: Record<PrimitiveName, Deno.NativeResultType> = {
+  void: "void",
+  bool: "bool",
+  i8: "i8",
+  u8: "u8",
+  i16: "i16",
+  u16: "u16",
+  i32: "i32",
+  u32: "u32",
+  i64: "i64",
+  u64: "u64",
+  isize: "isize",
+  usize: "usize",
+  f32: "f32",
+  f64: "f64",
+  // A string argument is passed as the address of a NUL-terminated copy, a string result read from one.
+  pointer: "pointer",
+  string: "pointer",
+};
+
+const primitiveSpecs = new Map<PrimitiveName, TypeSpec>();
+for (const name of Object.keys(DENO_TYPE) as PrimitiveName[]) {
+  primitiveSpecs.set(name, Object.freeze({ name, struct: null, native: DENO_TYPE[name], label: name }));
+}
+
+/** The structs already mapped to Deno types, by definition. */
+const structSpecs = new WeakMap<object, StructSpec>();
+
+function structSpec(def: object, where: string): StructSpec {
+  const known = structSpecs.get(def);
+  if (known !== undefined) return known;
+  const codec = (def as { [kCodec]?: Codec })[kCodec];
+  // A StructDefinition keeps its field list as given (`spec`): [name, type] or [name, type, length].
+  const members = (def as { spec?: unknown }).spec;
+  if (codec === undefined || !Array.isArray(members)) {
+    throw new TypeError(
+      `Cannot use ${_describe(def)} as the C type of ${where}: it is not a struct definition`,
+    );
+  }
+  const fields: Deno.NativeType[] = [];
+  for (const [, type, length] of members as [string, unknown, number | undefined][]) {
+    const t = _typeSpec(type, `a field of the struct of ${where}`, false);
+    // libffi sees the same bytes whether an array member is one element type repeated or an array,
+    // and classifies each eightbyte from the element types, so a flattened array is ABI-identical.
+    for (let i = 0; i < (length ?? 1); i++) fields.push(t.native as Deno.NativeType);
+  }
+  const result: StructSpec = Object.freeze({ def, codec, size: codec.size, native: { struct: fields } });
+  structSpecs.set(def, result);
+  return result;
+}
+
+/**
+ * Resolves one C type of a signature; a TypeError that names the position for an unknown type, or
+ * `void` as an argument.
+ * @internal
+ */
+export function _typeSpec(t: unknown, where: string, isReturn: boolean): TypeSpec {
+  if (typeof t === "string") {
+    const info = _primitive(t);
+    if (info === undefined) throw unknownType(t, where);
+    const spec = primitiveSpecs.get(info.name)!;
+    if (spec.name === "void" && !isReturn) {
+      throw new TypeError(`Invalid C type "void" for ${where}: void is only a return type`);
+    }
+    return spec;
+  }
+  if (typeof t === "object" && t !== null) {
+    const struct = structSpec(t, where);
+    return { name: "struct", struct, native: struct.native, label: `struct (${struct.size} bytes)` };
+  }
+  throw unknownType(t, where);
+}
+
+function unknownType(t: unknown, where: string): TypeError {
+  return new TypeError(
+    `Unknown C type ${_describe(t)} for ${where}: expected a type name (${
+      typeNames.join(", ")
+    }) or a struct definition`,
+  );
+}
+
+/**
+ * Resolves a signature, checking every type. `what` names the function in messages.
+ * @internal
+ */
+export function _signature(what: string, ret: unknown, argTypes: unknown): Signature {
+  if (!Array.isArray(argTypes)) {
+    throw new TypeError(
+      `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`,
+    );
+  }
+  const args = argTypes.map((t, i) => _typeSpec(t, `argument ${i} of ${what}`, false));
+  return { ret: _typeSpec(ret, `the return value of ${what}`, true), args };
+}
+
+/** The Deno definition of a signature. @internal */
+export function _denoDefinition(sig: Signature): Deno.ForeignFunction {
+  return { parameters: sig.args.map((a) => a.native as Deno.NativeType), result: sig.ret.native };
+}
+
+/** Number of arguments passed in general-purpose registers or stack slots (System V "INTEGER" class). */
+export function _integerClassCount(sig: Signature): number {
+  let n = 0;
+  for (const a of sig.args) if (a.name !== "f32" && a.name !== "f64" && a.name !== "struct") n++;
+  return n;
+}
+
+/**
+ * The exception a callback threw and C could not be told about, waiting for the JS call that
+ * (directly or not) invoked it to rethrow it. @internal
+ */
+export const _pending: { has: boolean; error: unknown } = { has: false, error: undefined };
+
+/** Rethrows the pending callback exception and clears it. */
+function rethrow(): never {
+  const e = _pending.error;
+  _pending.has = false;
+  _pending.error = undefined;
+  throw e;
+}
+
+/**
+ * Records an exception thrown inside a callback. The first one wins: later callbacks of the same
+ * outer call return zero without running. If no call of ours is there to rethrow it (C was reached
+ * through raw `Deno.dlopen`), it is rethrown from a microtask so it still surfaces as uncaught.
+ * @internal
+ */
+export function _fail(e: unknown): void {
+  if (_pending.has) return;
+  _pending.has = true;
+  _pending.error = e;
+  queueMicrotask(() => {
+    if (_pending.has && _pending.error === e) rethrow();
+  });
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * String arguments are copied into a scratch stack of native-addressable memory, at slot boundaries
+ * whose Deno pointer objects are made once: encoding a fresh `Uint8Array` and taking its address
+ * costs about a microsecond, this costs tens of nanoseconds. A call frees its copies when it returns
+ * (`H.top` goes back to where it was), so calls nested through callbacks stack above it.
+ */
+const SCRATCH_SIZE = 64 * 1024;
+const SLOT = 16;
+let scratch: Uint8Array | null = null;
+let scratchBase: Deno.PointerObject | null = null;
+const slotPointers: Deno.PointerObject[] = [];
+
+function slotPointer(slot: number): Deno.PointerObject {
+  return (slotPointers[slot] = Deno.UnsafePointer.offset(scratchBase!, slot * SLOT)!);
+}
+
+/** The address of a NUL-terminated UTF-8 copy of `s` that lives until the current call returns. */
+function str(s: string): Deno.PointerValue {
+  if (scratch === null) {
+    const buf = new ArrayBuffer(SCRATCH_SIZE);
+    scratch = new Uint8Array(buf);
+    scratchBase = Deno.UnsafePointer.of(buf)!;
+  }
+  const top = H.top;
+  const n = s.length;
+  if (top + n * 3 + 1 > SCRATCH_SIZE) {
+    // Too big for what is left of the scratch: a copy of its own, kept alive in `spill` until the
+    // outermost call returns. Reserving a slot makes nested calls see a non-zero `top`.
+    const copy = encoder.encode(s + "\0");
+    H.spill.push(copy);
+    if (top + SLOT <= SCRATCH_SIZE) H.top = top + SLOT;
+    return Deno.UnsafePointer.of(copy);
+  }
+  const u8 = scratch;
+  let i = 0;
+  for (; i < n; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= 0x80) break;
+    u8[top + i] = ch;
+  }
+  const end = i === n ? top + n : top + i + encoder.encodeInto(s.slice(i), u8.subarray(top + i)).written;
+  u8[end] = 0;
+  H.top = (end + SLOT) & ~(SLOT - 1);
+  const slot = top / SLOT;
+  return slotPointers[slot] ?? slotPointer(slot);
+}
+
+/** Decodes a non-null `char*`. */
+function cstring(p: Deno.PointerObject): string {
+  return Deno.UnsafePointerView.getCString(p);
+}
+
+/** Writes a struct argument (plain object or StructView) into fresh bytes for Deno. */
+function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
+  if (typeof v !== "object" || v === null) {
+    throw new TypeError(
+      `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
+    );
+  }
+  const chunk = Chunk.allocate(s.size, null);
+  s.codec.write(chunk, chunk.ptr, 0, v, what);
+  return chunk.u8.subarray(0, s.size);
+}
+
+/** Reads a struct result (the bytes Deno returns) as a plain object. */
+function structOut(s: StructSpec, bytes: Uint8Array): unknown {
+  const buf = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
+  const ptr = Deno.UnsafePointer.of(buf);
+  if (ptr === null) return s.codec.read(null, null, 0);
+  return s.codec.read(new Chunk(buf, ptr, null), ptr, 0);
+}
+
+/** Helpers the generated code calls: everything off the fast path lives here. */
+const H = {
+  /** Bytes of the string scratch in use (see `str`). */
+  top: 0,
+  /** String copies too big for the scratch, alive until the outermost call returns. */
+  spill: [] as Uint8Array[],
+  str,
+  int: _int,
+  i64: _int64,
+  float: _float,
+  bool: _bool,
+  ptr: _toPointerValue,
+  raw: (p: Deno.PointerValue): RawPointer => _rawFromPointerValue(p),
+  cstring,
+  structIn,
+  structOut,
+  rethrow,
+  fail: _fail,
+  arity(name: string, sig: string, want: number, got: number): never {
+    throw new TypeError(`${name}${sig} takes ${want} argument${want === 1 ? "" : "s"}, got ${got}`);
+  },
+  strResult(v: unknown, what: string): Deno.PointerValue {
+    if (typeof v === "string") {
+      throw new TypeError(
+        `Cannot return a JS string as ${what}: C would get memory that dies with the callback. ` +
+          `Return a pointer to memory that outlives it (an arena allocation), or null`,
+      );
+    }
+    return _toPointerValue(v, what);
+  },
+};
+
+/** Integer types up to 32 bits: the range a value must be in, and how C converts it to the width. */
+const SMALL_INT: Partial<Record<PrimitiveName, { min: number; max: number; conv: string }>> = {
+  i8: { min: -0x80, max: 0xff, conv: "<< 24 >> 24" },
+  u8: { min: -0x80, max: 0xff, conv: "& 0xff" },
+  i16: { min: -0x8000, max: 0xffff, conv: "<< 16 >> 16" },
+  u16: { min: -0x8000, max: 0xffff, conv: "& 0xffff" },
+};
+
+const I64_RANGE = "-9223372036854775808n && X <= 9223372036854775807n";
+const U64_RANGE = "0n && X <= 18446744073709551615n";
+
+/**
+ * Source that converts the JS value `x` to what Deno takes for `t`, into `const c`; `w` is the
+ * expression naming the value in messages. Checks come first so nothing is passed unchecked.
+ */
+function toNative(t: TypeSpec, x: string, c: string, w: string, sIdx: string, isResult: boolean): string {
+  const small = SMALL_INT[t.name as PrimitiveName];
+  if (small !== undefined) {
+    return `if (typeof ${x} !== "number" || (${x} | 0) !== ${x} || ${x} < ${small.min} || ${x} > ${small.max}) ` +
+      `h.int(${x}, "${t.name}", ${w});\n` +
+      `const ${c} = ${x} ${small.conv};`;
+  }
+  switch (t.name) {
+    case "i32":
+      // Either range is accepted (0xFFFFFFFF passes as -1, as C converts it); `| 0` also turns -0 into 0.
+      // `typeof` first: `|` on a bigint throws, and on an object would run its valueOf.
+      return `if (typeof ${x} !== "number") h.int(${x}, "i32", ${w});\nconst ${c} = ${x} | 0;\n` +
+        `if (${c} !== ${x} && (${x} >>> 0) !== ${x}) h.int(${x}, "i32", ${w});`;
+    case "u32":
+      return `if (typeof ${x} !== "number") h.int(${x}, "u32", ${w});\nconst ${c} = ${x} >>> 0;\n` +
+        `if (${c} !== ${x} && (${x} | 0) !== ${x}) h.int(${x}, "u32", ${w});`;
+    case "i64":
+    case "isize":
+      // Deno's fast path takes 64-bit integers as bigint only: a number would send it to its slow path.
+      return `const ${c} = typeof ${x} === "bigint" && ${x} >= ${I64_RANGE.replaceAll("X", x)} ? ${x} : ` +
+        `h.i64(${x}, "${t.name}", ${w}, true);`;
+    case "u64":
+    case "usize":
+      return `const ${c} = typeof ${x} === "bigint" && ${x} >= ${U64_RANGE.replaceAll("X", x)} ? ${x} : ` +
+        `h.i64(${x}, "${t.name}", ${w}, false);`;
+    case "f32":
+    case "f64":
+      return `if (typeof ${x} !== "number") h.float(${x}, "${t.name}", ${w});\nconst ${c} = ${x};`;
+    case "bool":
+      return `const ${c} = ${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w});`;
+    case "pointer":
+      return `const ${c} = ${x} === null ? null : h.ptr(${x}, ${w});`;
+    case "string":
+      if (isResult) return `const ${c} = ${x} === null ? null : h.strResult(${x}, ${w});`;
+      return `const ${c} = typeof ${x} === "string" ? h.str(${x}) : ${x} === null ? null : h.ptr(${x}, ${w});`;
+    case "struct":
+      return `const ${c} = h.structIn(${sIdx}, ${x}, ${w});`;
+    default:
+      throw new Error(`unreachable: ${t.name}`);
+  }
+}
+
+/** Source of the expression converting Deno's value `r` of type `t` to ours. */
+function fromNative(t: TypeSpec, r: string, sIdx: string): string {
+  switch (t.name) {
+    case "pointer":
+      return `h.raw(${r})`;
+    case "string":
+      return `(${r} === null ? null : h.cstring(${r}))`;
+    case "struct":
+      return `h.structOut(${sIdx}, ${r})`;
+    case "void":
+      return "undefined";
+    default:
+      return r;
+  }
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/** A valid function name for generated code: the C name when JS allows it. */
+function jsName(name: string): string {
+  if (IDENT.test(name)) {
+    try {
+      new Function(`function ${name}() {}`);
+      return name;
+    } catch {
+      // A JS reserved word (`delete`, `new`): fall through.
+    }
+  }
+  return "$" + name.replace(/[^\w$]/g, "_");
+}
+
+/** The state a call wrapper calls through: `f` is the Deno function, `t` the extra trampoline argument. */
+export interface CallState {
+  f: (...args: unknown[]) => unknown;
+  t: Deno.PointerValue | undefined;
+}
+
+/**
+ * Compiles the JS wrapper for calls to C function `name` with `sig` through `st.f`, appending `st.t`
+ * when `withTarget` is set (the variadic trampoline). Arguments are checked and converted before the
+ * call; a pending callback exception is rethrown after it.
+ * @internal
+ */
+export function _compileCall(
+  name: string,
+  sig: Signature,
+  st: CallState,
+  withTarget: boolean,
+): (...args: unknown[]) => unknown {
+  const n = sig.args.length;
+  const params = sig.args.map((_, i) => `a${i}`);
+  const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
+  const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
+  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
+  const lines: string[] = [];
+  lines.push(
+    `if (arguments.length !== ${n}) h.arity(${JSON.stringify(name)}, ${
+      JSON.stringify(sigText)
+    }, ${n}, arguments.length);`,
+  );
+  const hasString = sig.args.some((t) => t.name === "string");
+  // String copies are freed when the call ends, however it ends.
+  if (hasString) lines.push("const t0 = h.top;\ntry {");
+  sig.args.forEach((t, i) => lines.push(toNative(t, `a${i}`, `c${i}`, `W[${i}]`, `S[${i}]`, false)));
+  const callArgs = sig.args.map((_, i) => `c${i}`);
+  if (withTarget) callArgs.push("st.t");
+  lines.push(`const r = st.f(${callArgs.join(", ")});`);
+  lines.push(`if (P.has) h.rethrow();`);
+  lines.push(`return ${fromNative(sig.ret, "r", `S[${n}]`)};`);
+  if (hasString) {
+    lines.push("} finally {\nh.top = t0;\nif (t0 === 0 && h.spill.length !== 0) h.spill.length = 0;\n}");
+  }
+  const fname = jsName(name);
+  const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${lines.join("\n")}\n};`;
+  return new Function("h", "P", "st", "W", "S", src)(H, _pending, st, what, structs);
+}
+
+/** The zero value C gets from a callback that threw. */
+function zeroSource(t: TypeSpec, sIdx: string): string {
+  switch (t.name) {
+    case "void":
+      return "undefined";
+    case "bool":
+      return "false";
+    case "i64":
+    case "u64":
+    case "isize":
+    case "usize":
+      return "0n";
+    case "pointer":
+    case "string":
+      return "null";
+    case "struct":
+      return `new Uint8Array(${sIdx}.size)`;
+    default:
+      return "0";
+  }
+}
+
+/**
+ * Compiles the function Deno's `UnsafeCallback` calls: converts C's arguments to our values, calls
+ * `fn`, checks and converts its result, and turns any exception into a zero result plus a pending
+ * rethrow.
+ * @internal
+ */
+export function _compileCallback(
+  label: string,
+  sig: Signature,
+  fn: (...args: unknown[]) => unknown,
+): (...args: unknown[]) => unknown {
+  const n = sig.args.length;
+  const params = sig.args.map((_, i) => `a${i}`);
+  const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
+  const conv = sig.args.map((t, i) => {
+    // Deno hands 64-bit integers over as bigint already; pointers and strings need wrapping.
+    return fromNative(t, `a${i}`, `S[${i}]`);
+  });
+  const zero = zeroSource(sig.ret, `S[${n}]`);
+  const body: string[] = [];
+  body.push(`if (P.has) return ${zero};`);
+  body.push(`try {`);
+  body.push(`const x = fn(${conv.join(", ")});`);
+  if (sig.ret.name === "void") {
+    body.push(`return;`);
+  } else {
+    body.push(toNative(sig.ret, "x", "c", "W", `S[${n}]`, true));
+    body.push(`return c;`);
+  }
+  body.push(`} catch (e) {\nh.fail(e);\nreturn ${zero};\n}`);
+  const fname = jsName(fn.name ? `${fn.name}_callback` : "callback");
+  const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${body.join("\n")}\n};`;
+  const what = `the return value (${sig.ret.label}) of ${label}`;
+  return new Function("h", "P", "fn", "W", "S", src)(H, _pending, fn, what, structs);
+}

@@ -1,0 +1,479 @@
+/**
+ * Shared libraries: {@linkcode load} (and the deprecated {@linkcode open}), and {@linkcode Library}
+ * with symbol lookup, the export list, and calls by C signature.
+ *
+ * Each (symbol, signature) pair is bound once, as its own `Deno.dlopen` of the library's resolved
+ * path with that one symbol: the loader counts the references, and a symbol bound that way is called
+ * on Deno's fast path (a few nanoseconds) where `Deno.UnsafeFnPointer` costs about a microsecond.
+ *
+ * @module
+ */
+
+import {
+  _compileCall,
+  _denoDefinition,
+  _integerClassCount,
+  _signature,
+  type CallState,
+  type Signature,
+} from "./_call.ts";
+import { _dl, _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { FfiError } from "./errors.ts";
+import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
+import { _describe } from "./types.ts";
+
+/** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
+export interface ExportInfo {
+  /** The symbol's name, without version suffix. */
+  readonly name: string;
+  /** `"function"` for code (including GNU indirect functions), `"data"` for variables. */
+  readonly kind: "function" | "data";
+  /** Where it is: for an indirect function, the implementation the loader picked, as `getSymbol` gives. */
+  readonly address: RawPointer;
+}
+
+/** A bound (symbol, signature) pair: its wrapper and the state the wrapper calls through. */
+interface Binding {
+  readonly name: string;
+  readonly ret: unknown;
+  readonly types: readonly unknown[];
+  readonly st: CallState;
+  readonly fn: (...args: unknown[]) => unknown;
+  next: Binding | null;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function cname(s: string): Uint8Array {
+  return encoder.encode(s + "\0");
+}
+
+/** The loader's last error message on this thread, or a fallback. */
+function loaderError(): string {
+  const p = _dl().lffi_library_error();
+  return p === null ? "unknown loader error" : Deno.UnsafePointerView.getCString(p);
+}
+
+function checkName(name: unknown, what: string): asserts name is string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError(`Invalid symbol name ${_describe(name)} for ${what}: expected a non-empty string`);
+  }
+}
+
+/** Whether two argument-type lists name the same types, element by element. */
+function sameTypes(a: readonly unknown[], b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(b) || b.length !== a.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const kConstruct = Symbol("Library.construct");
+
+const ELF_SYM_SIZE = 24;
+const STT_FUNC = 2;
+const STT_TLS = 6;
+const STT_GNU_IFUNC = 10;
+const STB_GLOBAL = 1;
+const STB_WEAK = 2;
+const STB_GNU_UNIQUE = 10;
+const SHN_UNDEF = 0;
+const SHN_ABS = 0xfff1;
+const VERSYM_HIDDEN = 0x8000;
+
+/**
+ * A loaded shared library. Get one from {@linkcode load}; close it with {@linkcode Library.close}
+ * or `using`.
+ *
+ * @example Calling libc
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libc = ffi.load("libc.so.6");
+ * assert.equal(libc.call("getpid", "i32", []), Deno.pid);
+ * assert.equal(libc.call("strlen", "usize", ["string"], "hello"), 5n);
+ * ```
+ */
+export class Library {
+  /** The name or path it was loaded by. */
+  readonly #name: string;
+  /** The path the loader resolved it to: the per-binding `Deno.dlopen`s open this same file. */
+  readonly #path: string;
+  /** Our own loader handle (for `dlsym` and the symbol table), null once closed. */
+  #handle: Deno.PointerObject | null;
+  /** Every Deno library opened for a binding, closed with this one. */
+  readonly #denoLibs: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>[] = [];
+  /** Bindings by symbol name, each a list of signatures. */
+  readonly #bindings = new Map<string, Binding>();
+  /** The binding `call` used last: repeated calls of one function skip the map. */
+  #last: Binding | null = null;
+
+  /** @internal Use {@linkcode load}. */
+  constructor(token: typeof kConstruct, name: string, path: string, handle: Deno.PointerObject) {
+    if (token !== kConstruct) throw new TypeError("Library cannot be constructed directly: use ffi.load()");
+    this.#name = name;
+    this.#path = path;
+    this.#handle = handle;
+  }
+
+  /** The name or path the library was loaded by. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The file the loader resolved it to. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Whether the library is still open. */
+  get isOpen(): boolean {
+    return this.#handle !== null;
+  }
+
+  #open(verb: string): Deno.PointerObject {
+    if (this.#handle === null) throw new FfiError(`Cannot ${verb}: library closed (${this.#name})`);
+    return this.#handle;
+  }
+
+  /** The address of `name`, or null. */
+  #lookup(handle: Deno.PointerObject, name: string): Deno.PointerValue {
+    return _dl().lffi_library_symbol(handle, cname(name));
+  }
+
+  /**
+   * Whether the library (or, as `dlsym` searches, one of its dependencies) defines `name`.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libm = ffi.load("libm.so.6");
+   * assert.equal(libm.hasSymbol("cos"), true);
+   * assert.equal(libm.hasSymbol("no_such_function"), false);
+   * ```
+   */
+  hasSymbol(name: string): boolean {
+    checkName(name, "hasSymbol");
+    return this.#lookup(this.#open(`look up "${name}"`), name) !== null;
+  }
+
+  /**
+   * The address of symbol `name` as the loader resolves it (`dlsym`), or `null` when there is none.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const p = libc.getSymbol("getpid");
+   * assert.ok(p !== null && !p.isNull);
+   * assert.equal(libc.getSymbol("no_such_function"), null);
+   * ```
+   */
+  getSymbol(name: string): RawPointer | null {
+    checkName(name, "getSymbol");
+    const p = this.#lookup(this.#open(`look up "${name}"`), name);
+    return p === null ? null : _rawFromPointerValue(p);
+  }
+
+  /**
+   * Every symbol the library itself defines and exports, read from its dynamic symbol table: the
+   * names `nm -D --defined-only` prints, without version suffixes and without the version markers
+   * (`A` entries), sorted by name.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libz = ffi.load("libz.so.1");
+   * const crc32 = libz.listExports().find((e) => e.name === "crc32");
+   * assert.equal(crc32?.kind, "function");
+   * assert.equal(crc32?.address.addr, libz.getSymbol("crc32")?.addr);
+   * ```
+   */
+  listExports(): ExportInfo[] {
+    const handle = this.#open("list exports");
+    const dl = _dl();
+    const info = new BigUint64Array(6);
+    if (dl.lffi_library_symtab(handle, info) !== 1) return [];
+    const [base, symtab, strtab, strsz, count, versym] = Array.from(info, Number);
+    const syms = new DataView(copyOut(symtab, count * ELF_SYM_SIZE));
+    const strs = new Uint8Array(copyOut(strtab, strsz));
+    const vers = versym !== 0 ? new DataView(copyOut(versym, count * 2)) : null;
+
+    // Versioned libraries list some names twice (an old version and the default one): keep the default.
+    const chosen = new Map<string, { i: number; hidden: boolean }>();
+    for (let i = 1; i < count; i++) {
+      const o = i * ELF_SYM_SIZE;
+      const info = syms.getUint8(o + 4);
+      const bind = info >> 4;
+      const shndx = syms.getUint16(o + 6, true);
+      const visibility = syms.getUint8(o + 5) & 3;
+      if (shndx === SHN_UNDEF || shndx === SHN_ABS) continue;
+      if (bind !== STB_GLOBAL && bind !== STB_WEAK && bind !== STB_GNU_UNIQUE) continue;
+      if (visibility === 1 || visibility === 2) continue; // internal, hidden
+      const nameAt = syms.getUint32(o, true);
+      let end = nameAt;
+      while (end < strs.length && strs[end] !== 0) end++;
+      if (end === nameAt) continue;
+      const name = decoder.decode(strs.subarray(nameAt, end));
+      const hidden = vers !== null && (vers.getUint16(i * 2, true) & VERSYM_HIDDEN) !== 0;
+      const seen = chosen.get(name);
+      if (seen === undefined || (seen.hidden && !hidden)) chosen.set(name, { i, hidden });
+    }
+
+    const out: ExportInfo[] = [];
+    for (const [name, { i }] of chosen) {
+      const o = i * ELF_SYM_SIZE;
+      const type = syms.getUint8(o + 4) & 0xf;
+      const value = Number(syms.getBigUint64(o + 8, true));
+      let address: RawPointer;
+      if (type === STT_GNU_IFUNC || type === STT_TLS) {
+        // The table holds a resolver (or a TLS offset); the loader knows the real address.
+        const p = this.#lookup(handle, name);
+        address = p !== null ? _rawFromPointerValue(p) : _rawFromPointerValue(ptrAt(base + value));
+      } else {
+        address = _rawFromPointerValue(ptrAt(base + value));
+      }
+      out.push(
+        Object.freeze({
+          name,
+          kind: type === STT_FUNC || type === STT_GNU_IFUNC ? "function" : "data",
+          address,
+        }),
+      );
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Calls C function `name` with the C signature `(argTypes) -> ret` and the arguments `args`,
+   * converted by the value rules (see API.md). The binding is built on the first call and cached,
+   * so later calls cost a few nanoseconds more than raw Deno FFI. Variadic functions are called with
+   * the types of this call's arguments.
+   *
+   * @throws {TypeError} for an unknown type name, a wrong number or kind of arguments (naming the
+   *   argument's index and type).
+   * @throws {RangeError} for an integer outside its type's range.
+   * @throws {FfiError} when the symbol does not exist or the library is closed.
+   *
+   * @example Calling `snprintf` (variadic) into a Buffer
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const buf = ffi.buffer(64);
+   * const n = libc.call("snprintf", "i32", ["pointer", "usize", "string", "i32", "f64"], buf, 64, "%d %.2f", 7, 2.5);
+   * assert.equal(buf.readString(), "7 2.50");
+   * assert.equal(n, 6);
+   * ```
+   */
+  call(name: string, ret: CType, argTypes: readonly CType[], ...args: unknown[]): unknown {
+    let b = this.#last;
+    if (b === null || b.name !== name || b.ret !== ret || !sameTypes(b.types, argTypes)) {
+      b = this.#last = this.#binding(name, ret, argTypes, "call");
+    }
+    return b.fn(...args);
+  }
+
+  /**
+   * A plain function calling C function `name` with the C signature `(argTypes) -> ret`. The symbol
+   * is resolved on the first call (so a missing one throws then); after {@linkcode Library.close}
+   * the function throws. For numeric signatures it costs within a few percent of raw Deno FFI.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libm = ffi.load("libm.so.6");
+   * const pow = libm.fn("pow", "f64", ["f64", "f64"]);
+   * assert.equal(pow(2, 10), 1024);
+   * ```
+   */
+  fn(name: string, ret: CType, argTypes: readonly CType[]): (...args: unknown[]) => unknown {
+    return this.#binding(name, ret, argTypes, "fn").fn;
+  }
+
+  /** The binding of (name, signature), built on first request. */
+  #binding(name: string, ret: unknown, argTypes: unknown, method: string): Binding {
+    checkName(name, method);
+    this.#open(`bind "${name}"`);
+    const first = this.#bindings.get(name);
+    for (let b = first ?? null; b !== null; b = b.next) {
+      if (b.ret === ret && sameTypes(b.types, argTypes)) return b;
+    }
+    const sig = _signature(name, ret, argTypes);
+    const st: CallState = { f: () => undefined, t: undefined };
+    const withTarget = this.#needsTrampoline(sig);
+    const fn = _compileCall(name, sig, st, withTarget);
+    const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
+    // Resolved on first use: the seed's promised lazy symbol resolution.
+    st.f = (...args: unknown[]) => {
+      this.#resolve(b, sig, withTarget);
+      if (withTarget) args[args.length - 1] = st.t;
+      return st.f(...args);
+    };
+    this.#bindings.set(name, b);
+    return b;
+  }
+
+  /**
+   * Whether calls with `sig` go through the variadic trampoline: on x86_64, a call with floating-point
+   * arguments must set `al` in case the function is variadic, and Deno's fast path does not.
+   * Signatures with struct arguments or results take Deno's libffi path, which sets it.
+   */
+  #needsTrampoline(sig: Signature): boolean {
+    if (!_hasVarargTrampolines) return false;
+    if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return false;
+    if (!sig.args.some((a) => a.name === "f32" || a.name === "f64")) return false;
+    return _integerClassCount(sig) <= 5;
+  }
+
+  /** Binds a symbol for real: its own Deno library, the trampoline, or (rarely) libffi. */
+  #resolve(b: Binding, sig: Signature, withTarget: boolean): void {
+    const handle = this.#open(`call "${b.name}"`);
+    const addr = this.#lookup(handle, b.name);
+    if (addr === null) {
+      throw new FfiError(`Cannot call "${b.name}": symbol not found in ${this.#name}: ${loaderError()}`);
+    }
+    const def = _denoDefinition(sig);
+    const hasFloat = sig.args.some((a) => a.name === "f32" || a.name === "f64");
+    const hasStruct = sig.ret.struct !== null || sig.args.some((a) => a.struct !== null);
+    if (withTarget) {
+      b.st.f = _varargTrampoline(_integerClassCount(sig), def);
+      b.st.t = addr;
+    } else if (_hasVarargTrampolines && hasFloat && !hasStruct) {
+      // More integer arguments than registers: the trampoline cannot find its target, so use libffi,
+      // which sets `al` (slow, about a microsecond per call, but right for variadic functions too).
+      const fp = new Deno.UnsafeFnPointer(addr as Deno.PointerObject<typeof def>, def);
+      b.st.f = (...args: unknown[]) => fp.call(...(args as never[]));
+    } else {
+      const lib = Deno.dlopen(this.#path, { f: { name: b.name, ...def } });
+      this.#denoLibs.push(lib);
+      b.st.f = lib.symbols.f as (...args: unknown[]) => unknown;
+    }
+  }
+
+  /**
+   * Closes the library: every function from {@linkcode Library.fn} and every later method call
+   * throws an {@linkcode FfiError} saying "library closed". Another `Library` of the same file stays
+   * open. Closing twice does nothing.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * const libc = ffi.load("libc.so.6");
+   * const getpid = libc.fn("getpid", "i32", []);
+   * libc.close();
+   * assert.throws(() => getpid(), /library closed/);
+   * ```
+   */
+  close(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#handle = null;
+    this.#last = null;
+    for (const first of this.#bindings.values()) {
+      for (let b: Binding | null = first; b !== null; b = b.next) {
+        const name = b.name;
+        b.st.f = () => {
+          throw new FfiError(`Cannot call "${name}": library closed (${this.#name})`);
+        };
+        b.st.t = undefined;
+      }
+    }
+    this.#bindings.clear();
+    for (const lib of this.#denoLibs) lib.close();
+    this.#denoLibs.length = 0;
+    _dl().lffi_library_close(handle);
+  }
+
+  /** Closes the library (`using lib = ffi.load(...)`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Debug output for `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Library(${JSON.stringify(this.#name)}${this.#path !== this.#name ? ` at ${this.#path}` : ""}${
+      this.#handle === null ? ", closed" : ""
+    })`;
+  }
+}
+
+function ptrAt(addr: number): Deno.PointerValue {
+  return Deno.UnsafePointer.create(BigInt(addr));
+}
+
+/** A copy of `len` bytes at an address the loader mapped. */
+function copyOut(addr: number, len: number): ArrayBuffer {
+  const bytes = new Uint8Array(len);
+  const p = ptrAt(addr);
+  if (p !== null && len > 0) new Deno.UnsafePointerView(p).copyInto(bytes);
+  return bytes.buffer;
+}
+
+/**
+ * Loads a shared library by path, or by a name the system loader resolves (`"libc.so.6"`,
+ * `"libsqlite3.so.0"`). Each call gives an independent {@linkcode Library}: closing one leaves the
+ * others working.
+ *
+ * @throws {FfiError} when the loader cannot load it; the message names `path` and carries the
+ *   loader's own explanation.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libm = ffi.load("libm.so.6");
+ * assert.equal(libm.call("cos", "f64", ["f64"], 0), 1);
+ * assert.throws(() => ffi.load("libdoes-not-exist.so"), /libdoes-not-exist\.so/);
+ * ```
+ */
+export function load(path: string): Library {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new TypeError(`Cannot load library ${_describe(path)}: expected a non-empty path or library name`);
+  }
+  const dl = _dl();
+  const handle = dl.lffi_library_open(cname(path));
+  if (handle === null) throw new FfiError(`Cannot load library "${path}": ${loaderError()}`);
+  const p = dl.lffi_library_path(handle);
+  const resolved = p === null ? "" : Deno.UnsafePointerView.getCString(p);
+  return new Library(kConstruct, path, resolved !== "" ? resolved : path, handle);
+}
+
+let warned = false;
+
+/**
+ * Deprecated alias of {@linkcode load}, kept from the seed's API; prints one deprecation warning
+ * per process.
+ *
+ * @deprecated Use {@linkcode load}.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libc = ffi.open("libc.so.6"); // warns once: use ffi.load()
+ * assert.equal(libc.hasSymbol("getpid"), true);
+ * ```
+ */
+export function open(path: string): Library {
+  if (!warned) {
+    warned = true;
+    console.warn("lune-ffi: ffi.open() is deprecated, use ffi.load() instead");
+  }
+  return load(path);
+}
