@@ -9,5 +9,5 @@
 //!
 //! Nothing here can panic: no indexing, no unwrap, no allocation.
 
-mod memory;
 mod library;
+mod memory;

@@ -17,7 +17,13 @@ fn at(base: *mut u8, off: f64) -> *mut u8 {
 /// Both ranges must be valid for `len` bytes. The TypeScript side checks this for managed memory;
 /// for raw addresses the caller vouches for them, as in C.
 #[no_mangle]
-pub unsafe extern "C" fn lffi_mem_copy(dst: *mut u8, dst_off: f64, src: *mut u8, src_off: f64, len: f64) {
+pub unsafe extern "C" fn lffi_mem_copy(
+    dst: *mut u8,
+    dst_off: f64,
+    src: *mut u8,
+    src_off: f64,
+    len: f64,
+) {
     let n = len as usize;
     if n == 0 {
         return;
