@@ -1,39 +1,11 @@
 /**
- * The system loader, through the native core (`native/src/library.rs`): Deno's `Deno.dlopen` hides
- * its handle, so `dlsym`, `dlerror` and the dynamic symbol table are reached through our own.
+ * Variadic-call trampolines of the native core (`native/src/library.rs`), bound per signature.
+ * (The loader functions, `lffi_library_*`, are declared with the rest of the core in `_native.ts`.)
  *
  * @module
  */
 
 import { _nativeLibraryPath } from "./_native.ts";
-
-const SYMBOLS = {
-  lffi_library_open: { parameters: ["buffer"], result: "pointer" },
-  lffi_library_error: { parameters: [], result: "pointer" },
-  lffi_library_symbol: { parameters: ["pointer", "buffer"], result: "pointer" },
-  lffi_library_close: { parameters: ["pointer"], result: "i32" },
-  lffi_library_path: { parameters: ["pointer"], result: "pointer" },
-  lffi_library_symtab: { parameters: ["pointer", "buffer"], result: "i32" },
-} as const;
-
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
-
-/** The loader functions of the native core, opened on first use. @internal */
-export function _dl(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib === undefined) {
-    const path = _nativeLibraryPath();
-    try {
-      lib = Deno.dlopen(path, SYMBOLS);
-    } catch (cause) {
-      throw new Error(
-        `lune-ffi: cannot load its native library from ${path}: ${(cause as Error).message}. ` +
-          "Build it with `cargo build --release` (or `deno task build`) at the package root.",
-        { cause },
-      );
-    }
-  }
-  return lib.symbols;
-}
 
 /** Whether this platform has the variadic-call trampolines (`lffi_vararg_call0..5`). */
 export const _hasVarargTrampolines: boolean = Deno.build.arch === "x86_64" && Deno.build.os !== "windows";

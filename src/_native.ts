@@ -70,6 +70,14 @@ const SYMBOLS = {
   lffi_mem_write_f64: { parameters: [...at, "f64"], result: "void" },
   lffi_mem_write_addr: { parameters: [...at, "f64"], result: "void" },
   lffi_mem_addr: { parameters: ["pointer"], result: "f64" },
+  // The system loader: Deno's `Deno.dlopen` hides its handle, so `dlsym`, `dlerror` and the dynamic
+  // symbol table are reached through our own.
+  lffi_library_open: { parameters: ["buffer"], result: "pointer" },
+  lffi_library_error: { parameters: [], result: "pointer" },
+  lffi_library_symbol: { parameters: ["pointer", "buffer"], result: "pointer" },
+  lffi_library_close: { parameters: ["pointer"], result: "i32" },
+  lffi_library_path: { parameters: ["pointer"], result: "pointer" },
+  lffi_library_symtab: { parameters: ["pointer", "buffer"], result: "i32" },
 } as const;
 
 /** The native core's functions, typed. */

@@ -17,7 +17,8 @@ import {
   type CallState,
   type Signature,
 } from "./_call.ts";
-import { _dl, _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
@@ -51,7 +52,7 @@ function cname(s: string): Uint8Array {
 
 /** The loader's last error message on this thread, or a fallback. */
 function loaderError(): string {
-  const p = _dl().lffi_library_error();
+  const p = _native().lffi_library_error();
   return p === null ? "unknown loader error" : Deno.UnsafePointerView.getCString(p);
 }
 
@@ -140,7 +141,7 @@ export class Library {
 
   /** The address of `name`, or null. */
   #lookup(handle: Deno.PointerObject, name: string): Deno.PointerValue {
-    return _dl().lffi_library_symbol(handle, cname(name));
+    return _native().lffi_library_symbol(handle, cname(name));
   }
 
   /**
@@ -199,7 +200,7 @@ export class Library {
    */
   listExports(): ExportInfo[] {
     const handle = this.#open("list exports");
-    const dl = _dl();
+    const dl = _native();
     const info = new BigUint64Array(6);
     if (dl.lffi_library_symtab(handle, info) !== 1) return [];
     const [base, symtab, strtab, strsz, count, versym] = Array.from(info, Number);
@@ -395,7 +396,7 @@ export class Library {
     this.#bindings.clear();
     for (const lib of this.#denoLibs) lib.close();
     this.#denoLibs.length = 0;
-    _dl().lffi_library_close(handle);
+    _native().lffi_library_close(handle);
   }
 
   /** Closes the library (`using lib = ffi.load(...)`). */
@@ -445,7 +446,7 @@ export function load(path: string): Library {
   if (typeof path !== "string" || path.length === 0) {
     throw new TypeError(`Cannot load library ${_describe(path)}: expected a non-empty path or library name`);
   }
-  const dl = _dl();
+  const dl = _native();
   const handle = dl.lffi_library_open(cname(path));
   if (handle === null) throw new FfiError(`Cannot load library "${path}": ${loaderError()}`);
   const p = dl.lffi_library_path(handle);
