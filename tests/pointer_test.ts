@@ -5,7 +5,6 @@
 
 import assert from "node:assert/strict";
 import * as ffi from "../mod.ts";
-import { _rawFromPointerValue } from "../src/pointer.ts";
 
 /** Asserts `fn` throws an FfiError whose message says the memory was freed. */
 function assertFreed(fn: () => unknown): void {
@@ -213,7 +212,10 @@ Deno.test("an unmanaged pointer from a Deno pointer value handles negative offse
   const m = arena.alloc(64);
   m.write(8, "i64", -9n);
   m.write(4, "u8", 0x42);
-  const fromC = _rawFromPointerValue(m.add(16).toLightUserData());
+  // A pointer C hands back (memset returns its first argument) is built from a Deno pointer value.
+  using libc = ffi.load("libc.so.6");
+  const fromC = libc.call("memset", "pointer", ["pointer", "i32", "usize"], m.add(16), 0, 0) as ffi.RawPointer;
+  assert.equal(fromC.isManaged, false);
   assert.equal(fromC.addr, m.addr + 16);
   assert.equal(fromC.read(-8, "i64"), -9n);
   assert.equal(fromC.add(-12).read(0, "u8"), 0x42);
