@@ -20,11 +20,13 @@
 
 export { FfiError } from "./src/errors.ts";
 export {
+  type AnyString,
   type CanonicalOf,
   type CTypeName,
   type Primitive,
   type PrimitiveName,
   PRIMITIVES,
+  type TypeName,
   typeNames,
 } from "./src/types.ts";
 export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
@@ -32,7 +34,9 @@ export { Arena, arena } from "./src/arena.ts";
 export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
 export {
+  type AnyFields,
   type CInput,
+  type CResult,
   type CValue,
   type FieldInput,
   type FieldName,
@@ -40,10 +44,13 @@ export {
   type FieldSpec,
   type FieldType,
   type FieldValue,
+  type LooseStructView,
+  type ObjectMember,
   type PrimitiveInput,
   type PrimitiveValue,
   struct,
   StructDefinition,
+  type StructElement,
   type StructInput,
   type StructValue,
   type StructView,

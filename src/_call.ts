@@ -16,6 +16,10 @@
 import { Chunk } from "./_chunk.ts";
 import { type Codec, kCodec } from "./_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _pending, _release } from "./_defer.ts";
+import { FfiError } from "./errors.ts";
+
+export { _pending, _release };
 import { _rawFromPointerValue, _toPointerValue, type RawPointer } from "./pointer.ts";
 import { _describe, _primitive, type PrimitiveName, typeNames } from "./types.ts";
 
@@ -153,10 +157,24 @@ export function _integerClassCount(sig: Signature): number {
 }
 
 /**
- * The exception a callback threw and C could not be told about, waiting for the JS call that
- * (directly or not) invoked it to rethrow it. @internal
+ * The RawPointers of closed callbacks (`cb.ptr` kept past `cb.close()`): passing one to C would make C
+ * call freed code, so call arguments refuse them. @internal
  */
-export const _pending: { has: boolean; error: unknown } = { has: false, error: undefined };
+export const _closedCallbackPointers: WeakSet<object> = new WeakSet();
+let anyClosedCallback = false;
+
+/** Records `p` as the pointer of a closed callback. @internal */
+export function _markClosedCallback(p: object): void {
+  anyClosedCallback = true;
+  _closedCallbackPointers.add(p);
+}
+
+function pointerArg(x: unknown, what: string): Deno.PointerValue {
+  if (anyClosedCallback && _closedCallbackPointers.has(x as object)) {
+    throw new FfiError(`Cannot pass the pointer of a closed callback as ${what}: C would call freed code`);
+  }
+  return _toPointerValue(x, what);
+}
 
 /** Rethrows the pending callback exception and clears it. */
 function rethrow(): never {
@@ -268,7 +286,7 @@ const H = {
   i64: _int64,
   float: _float,
   bool: _bool,
-  ptr: _toPointerValue,
+  ptr: pointerArg,
   raw: (p: Deno.PointerValue): RawPointer => _rawFromPointerValue(p),
   cstring,
   structIn,
@@ -455,6 +473,7 @@ export function _compileCallback(
   label: string,
   sig: Signature,
   fn: (...args: unknown[]) => unknown,
+  g: { open: boolean; closedError: () => Error },
 ): (...args: unknown[]) => unknown {
   const n = sig.args.length;
   const params = sig.args.map((_, i) => `a${i}`);
@@ -465,7 +484,10 @@ export function _compileCallback(
   });
   const zero = zeroSource(sig.ret, `S[${n}]`);
   const body: string[] = [];
-  body.push(`if (P.has) return ${zero};`);
+  // A closed callback C still calls (it closed itself, or its release waits for C to return) runs no
+  // more: C gets zero and the outer call throws.
+  body.push(`if (P.has || !g.open) {\nif (!g.open) h.fail(g.closedError());\nreturn ${zero};\n}`);
+  body.push(`P.depth++;`);
   body.push(`try {`);
   body.push(`const x = fn(${conv.join(", ")});`);
   if (sig.ret.name === "void") {
@@ -474,9 +496,9 @@ export function _compileCallback(
     body.push(toNative(sig.ret, "x", "c", "W", `S[${n}]`, true));
     body.push(`return c;`);
   }
-  body.push(`} catch (e) {\nh.fail(e);\nreturn ${zero};\n}`);
+  body.push(`} catch (e) {\nh.fail(e);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
   const fname = jsName(fn.name ? `${fn.name}_callback` : "callback");
   const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${body.join("\n")}\n};`;
   const what = `the return value (${sig.ret.label}) of ${label}`;
-  return new Function("h", "P", "fn", "W", "S", src)(H, _pending, fn, what, structs);
+  return new Function("h", "P", "fn", "W", "S", "g", src)(H, _pending, fn, what, structs, g);
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { _pending, _release } from "./_defer.ts";
 import { _native } from "./_native.ts";
 
 /** @internal */
@@ -52,8 +53,16 @@ export class Chunk {
   free(): void {
     if (this.freed) return;
     this.freed = true;
-    // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.
-    this.buf = this.buf.transfer(0);
+    if (_pending.depth === 0) {
+      // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.
+      this.buf = this.buf.transfer(0);
+    } else {
+      // Freed from inside a callback: C may still be working on this memory. Detach the views now,
+      // keep the backing store (transfer() moves it without copying) until C has returned.
+      const keep = this.buf.transfer();
+      _release(() => keep.transfer(0));
+      this.buf = new ArrayBuffer(0);
+    }
     this.u8 = new Uint8Array(this.buf);
     this.dv = new DataView(this.buf);
   }

@@ -8,6 +8,7 @@
 import { Arena } from "./arena.ts";
 import { _int } from "./_values.ts";
 import { _checkRange, _makeManaged, _span, type CType, kToRaw, type RawPointer } from "./pointer.ts";
+import type { CResult } from "./struct.ts";
 import { _describe } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -46,7 +47,7 @@ export class Buffer {
   }
 
   /**
-   * Reads a value of `ctype` at `offset`.
+   * Reads a value of `ctype` at `offset`, typed by {@linkcode CResult}.
    *
    * @example
    * ```ts
@@ -58,7 +59,7 @@ export class Buffer {
    * assert.throws(() => buf.read(1, "f64"), RangeError);
    * ```
    */
-  read(offset: number, ctype: CType): unknown {
+  read<T extends CType>(offset: number, ctype: T): CResult<T> {
     return this.#raw.read(offset, ctype);
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { _compileCallback, _signature, type TypeSpec } from "./_call.ts";
+import { _compileCallback, _markClosedCallback, _release, _signature, type TypeSpec } from "./_call.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
@@ -47,13 +47,21 @@ export class Callback {
   readonly #ptr: RawPointer;
   readonly #ret: CType;
   readonly #argCount: number;
+  readonly #gate: { open: boolean };
 
   /** @internal Use {@linkcode callback}. */
-  constructor(token: typeof kConstruct, deno: Deno.UnsafeCallback, ret: CType, argCount: number) {
+  constructor(
+    token: typeof kConstruct,
+    deno: Deno.UnsafeCallback,
+    ret: CType,
+    argCount: number,
+    gate: { open: boolean },
+  ) {
     if (token !== kConstruct) {
       throw new TypeError("Callback cannot be constructed directly: use ffi.callback()");
     }
     this.#deno = deno;
+    this.#gate = gate;
     this.#ptr = _rawFromPointerValue(deno.pointer);
     this.#ret = ret;
     this.#argCount = argCount;
@@ -82,6 +90,9 @@ export class Callback {
 
   /**
    * Frees the C function pointer: C must not call it afterwards. Closing twice does nothing.
+   * Closed from inside a callback (C still on the stack), the trampoline is freed once C returns;
+   * until then a call from C runs nothing, returns zero, and the outer call throws. The `ptr` of a
+   * closed callback is refused as a call argument.
    *
    * @example
    * ```ts
@@ -95,9 +106,12 @@ export class Callback {
    * ```
    */
   close(): void {
-    if (this.#deno === null) return;
-    this.#deno.close();
+    const deno = this.#deno;
+    if (deno === null) return;
     this.#deno = null;
+    this.#gate.open = false;
+    _markClosedCallback(this.#ptr);
+    _release(() => deno.close());
   }
 
   /** Closes the callback (`using cb = ffi.callback(...)`). */
@@ -150,9 +164,13 @@ export function callback(
     parameters: sig.args.map((a) => a.native as Deno.NativeType),
     result: sig.ret.native,
   } as Deno.UnsafeCallbackDefinition;
-  const wrapper = _compileCallback(label, sig, fn);
+  const gate = {
+    open: true,
+    closedError: () => new FfiError(`C called ${label} after it was closed`),
+  };
+  const wrapper = _compileCallback(label, sig, fn, gate);
   const deno = new Deno.UnsafeCallback(def, wrapper as never);
-  return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length);
+  return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length, gate);
 }
 
 function canonical(t: TypeSpec, given: CType): CType {

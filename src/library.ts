@@ -13,6 +13,7 @@ import {
   _compileCall,
   _denoDefinition,
   _integerClassCount,
+  _release,
   _signature,
   type CallState,
   type Signature,
@@ -21,6 +22,7 @@ import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
+import type { CResult } from "./struct.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
@@ -255,7 +257,9 @@ export class Library {
 
   /**
    * Calls C function `name` with the C signature `(argTypes) -> ret` and the arguments `args`,
-   * converted by the value rules (see API.md). The binding is built on the first call and cached,
+   * converted by the value rules (see API.md); the result is typed by {@linkcode CResult} (`number`
+   * for `"i32"`, `undefined` for `"void"`, `unknown` for a type name known only at run time). Any
+   * string compiles as a type name: an unknown one is a `TypeError`. The binding is built on the first call and cached,
    * so later calls cost a few nanoseconds more than raw Deno FFI. Variadic functions are called with
    * the types of this call's arguments.
    *
@@ -273,19 +277,21 @@ export class Library {
    * const buf = ffi.buffer(64);
    * const n = libc.call("snprintf", "i32", ["pointer", "usize", "string", "i32", "f64"], buf, 64, "%d %.2f", 7, 2.5);
    * assert.equal(buf.readString(), "7 2.50");
-   * assert.equal(n, 6);
+   * assert.equal(n + 1, 7);
+   * assert.equal(libc.call("getpid", "int", []), Deno.pid);
    * ```
    */
-  call(name: string, ret: CType, argTypes: readonly CType[], ...args: unknown[]): unknown {
+  call<R extends CType>(name: string, ret: R, argTypes: readonly CType[], ...args: unknown[]): CResult<R> {
     let b = this.#last;
     if (b === null || b.name !== name || b.ret !== ret || !sameTypes(b.types, argTypes)) {
       b = this.#last = this.#binding(name, ret, argTypes, "call");
     }
-    return b.fn(...args);
+    return b.fn(...args) as CResult<R>;
   }
 
   /**
-   * A plain function calling C function `name` with the C signature `(argTypes) -> ret`. The symbol
+   * A plain function calling C function `name` with the C signature `(argTypes) -> ret`; it returns
+   * the type {@linkcode CResult} gives for `ret`. The symbol
    * is resolved on the first call (so a missing one throws then); after {@linkcode Library.close}
    * the function throws. For numeric signatures it costs within a few percent of raw Deno FFI.
    *
@@ -296,11 +302,11 @@ export class Library {
    *
    * using libm = ffi.load("libm.so.6");
    * const pow = libm.fn("pow", "f64", ["f64", "f64"]);
-   * assert.equal(pow(2, 10), 1024);
+   * assert.equal(pow(2, 10) + 1, 1025);
    * ```
    */
-  fn(name: string, ret: CType, argTypes: readonly CType[]): (...args: unknown[]) => unknown {
-    return this.#binding(name, ret, argTypes, "fn").fn;
+  fn<R extends CType>(name: string, ret: R, argTypes: readonly CType[]): (...args: unknown[]) => CResult<R> {
+    return this.#binding(name, ret, argTypes, "fn").fn as (...args: unknown[]) => CResult<R>;
   }
 
   /** The binding of (name, signature), built on first request. */
@@ -394,9 +400,12 @@ export class Library {
       }
     }
     this.#bindings.clear();
-    for (const lib of this.#denoLibs) lib.close();
-    this.#denoLibs.length = 0;
-    _native().lffi_library_close(handle);
+    const libs = this.#denoLibs.splice(0);
+    // Closed from inside a callback, the library may be the C code on the stack: unload it once C returns.
+    _release(() => {
+      for (const lib of libs) lib.close();
+      _native().lffi_library_close(handle);
+    });
   }
 
   /** Closes the library (`using lib = ffi.load(...)`). */

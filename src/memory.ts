@@ -7,6 +7,7 @@
 import { _native } from "./_native.ts";
 import { _intIn } from "./_values.ts";
 import { _baseOf, _checkRange, _rawOf, type CType, type PointerLike, RawPointer } from "./pointer.ts";
+import type { CResult } from "./struct.ts";
 import { _describe } from "./types.ts";
 
 function rawArg(p: unknown, fn: string, name: string): RawPointer {
@@ -29,7 +30,8 @@ function lengthArg(len: unknown, fn: string): number {
 
 /**
  * Reads a value of `ctype` at `offset` bytes from `ptr` (a RawPointer, TypedPointer or Buffer).
- * With a struct definition as the type it returns a plain-object copy.
+ * With a struct definition as the type it returns a plain-object copy. The result is typed by
+ * {@linkcode CResult}: `bigint` for `"i64"`, `number` for `"i32"`, `unknown` for a `string` variable.
  *
  * @example
  * ```ts
@@ -39,10 +41,10 @@ function lengthArg(len: unknown, fn: string): number {
  * using arena = ffi.arena();
  * const p = arena.alloc(8);
  * ffi.write(p, 0, "i64", -5);
- * assert.equal(ffi.read(p, 0, "i64"), -5n);
+ * assert.equal(ffi.read(p, 0, "i64") - 1n, -6n);
  * ```
  */
-export function read(ptr: PointerLike, offset: number, ctype: CType): unknown {
+export function read<T extends CType>(ptr: PointerLike, offset: number, ctype: T): CResult<T> {
   return rawArg(ptr, "ffi.read()", "ptr").read(offset, ctype);
 }
 

@@ -6,9 +6,10 @@
 
 import type { Chunk } from "./_chunk.ts";
 import { _resolveCodec, type Codec } from "./_codec.ts";
-import { _freedError } from "./errors.ts";
+import { _freedError, FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
-import { _describe, type CTypeName } from "./types.ts";
+import type { CResult } from "./struct.ts";
+import { _describe, type TypeName } from "./types.ts";
 
 /** The symbol by which pointer-like objects (TypedPointer, StructView, Buffer) give their RawPointer. */
 export const kToRaw: unique symbol = Symbol("lune-ffi.toRaw");
@@ -16,10 +17,25 @@ export const kToRaw: unique symbol = Symbol("lune-ffi.toRaw");
 /** Anything that can stand where a pointer goes. */
 export type PointerLike = RawPointer | { [kToRaw](): RawPointer };
 
-/** A C type: a primitive name or alias, or a struct definition (any object exposing a layout). */
-export type CType = CTypeName | object;
+/**
+ * A C type: a primitive name or alias, or a struct definition. Any string compiles (the known names
+ * autocomplete): an unknown name is a `TypeError` at run time that names it.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const types: ffi.CType[] = ["int", "size_t", ffi.struct([["x", "f32"]])];
+ * assert.deepEqual(types.map(ffi.sizeof), [4, 8, 4]);
+ * assert.throws(() => ffi.sizeof("int33"), /int33/);
+ * ```
+ */
+export type CType = TypeName | object;
 
 const MAX_ADDR = Number.MAX_SAFE_INTEGER;
+/** Addresses below this (the first page, never mapped) are a NULL pointer dereference. */
+const NULL_PAGE = 4096;
 
 /** The view of a pointer's memory that the fast paths (typed pointers, struct views) build on. */
 export interface Span {
@@ -103,7 +119,9 @@ export class RawPointer {
   }
 
   /**
-   * Reads a value of `ctype` at `offset` bytes from this pointer.
+   * Reads a value of `ctype` at `offset` bytes from this pointer: typed by {@linkcode CResult}
+   * (`number` for `"double"`, a plain object for a struct definition, `unknown` for a name known
+   * only at run time).
    *
    * @example
    * ```ts
@@ -113,12 +131,14 @@ export class RawPointer {
    * using arena = ffi.arena();
    * const p = arena.alloc(8);
    * p.write(0, "f64", 1.5);
-   * assert.equal(p.read(0, "double"), 1.5);
+   * assert.equal(p.read(0, "double") * 2, 3);
    * ```
    */
-  read(offset: number, ctype: CType): unknown {
+  read<T extends CType>(offset: number, ctype: T): CResult<T> {
     const codec = _resolveCodec(ctype);
-    return codec.read(this.#chunk, this.#base, this.#at(offset, codec.size, "read", codec.name));
+    return codec.read(this.#chunk, this.#base, this.#at(offset, codec.size, "read", codec.name)) as CResult<
+      T
+    >;
   }
 
   /**
@@ -233,7 +253,14 @@ export class RawPointer {
     if (typeof offset === "number") {
       const o = this.#off + offset;
       const c = this.#chunk;
-      if (Number.isInteger(offset) && (c === null || (!c.freed && o >= this.#lo && o + size <= this.#hi))) {
+      // Unmanaged memory is unchecked, except the first page: an access through a NULL pointer (no
+      // base, address below 4096, never mapped) is an error, as for TypedPointers and views.
+      if (
+        Number.isInteger(offset) &&
+        (c === null
+          ? this.#base !== null || o >= NULL_PAGE
+          : !c.freed && o >= this.#lo && o + size <= this.#hi)
+      ) {
         return o;
       }
     }
@@ -248,7 +275,13 @@ export class RawPointer {
         `Cannot ${verb} ${what} at offset ${_describe(offset)}: expected an integer offset`,
       );
     }
-    if (this.#chunk!.freed) return _freedError(`${verb} ${what} at offset ${offset}`);
+    if (this.#chunk === null) {
+      const at = this.#off + offset;
+      return new FfiError(
+        `Cannot ${verb} ${what} at offset ${offset}: address ${at} is a null pointer access`,
+      );
+    }
+    if (this.#chunk.freed) return _freedError(`${verb} ${what} at offset ${offset}`);
     return this.#outOfBounds(verb, type, offset, size);
   }
 

@@ -13,12 +13,14 @@
  * (`ffi.write` with a definition, a nested field) check each field as they go, so a bad value in a
  * later field throws after the earlier fields were written.
  *
- * In TypeScript a field has the type it reads as: a number, a bigint (64-bit integers), a boolean, a
- * RawPointer, a string (`char*`), a {@linkcode TypedPointer} (arrays) or a nested StructView. At run
- * time fields also take everything the value rules allow (a number for a 64-bit field, `null` or any
- * pointer-like value for a pointer, a string, array or plain object as above); a property cannot have
- * a different type for writing than for reading, so typed code writes those with
- * `Object.assign(view, { name: "Ada", next: null })`.
+ * In TypeScript, a view of a definition declared `as const` is precise: a field has the type it
+ * reads as (a number, a bigint for 64-bit integers, a boolean, a RawPointer, a string for `char*`, a
+ * {@linkcode TypedPointer} for arrays, a nested StructView). At run time fields also take everything
+ * the value rules allow (a number for a 64-bit field, `null` or any pointer-like value for a pointer,
+ * a string, array or plain object as above); a mapped type cannot give a property a different type
+ * for writing than for reading, so precise code writes those with
+ * `Object.assign(view, { name: "Ada", next: null })`. A definition without `as const` has loose
+ * views (any property, of type `any`), where all of those writes compile as written.
  *
  * @module
  */
@@ -39,13 +41,34 @@ import {
   type RawPointer,
 } from "./pointer.ts";
 import { _elemOf, _foreignChunk, _isTypedPointer, _makeTyped, type TypedPointer } from "./typed_pointer.ts";
-import { _describe, _primitive, type CanonicalOf, type CTypeName, type PrimitiveName } from "./types.ts";
+import {
+  _describe,
+  _primitive,
+  type AnyString,
+  type CanonicalOf,
+  type CTypeName,
+  type PrimitiveName,
+} from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Types
 
-/** A type a field can have: any primitive but `void`, or a nested struct definition. */
-export type FieldType = Exclude<CTypeName, "void"> | StructDefinition;
+/**
+ * A type a field can have: any primitive but `void`, or a nested struct definition. Any string
+ * compiles (the known names autocomplete): an unknown name, or `void`, is a `TypeError` that
+ * {@linkcode struct} throws at run time, naming it.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const t: ffi.FieldType = "int";
+ * assert.equal(ffi.struct([["a", t]]).size, 4);
+ * assert.throws(() => ffi.struct([["a", "int33"]]), /int33/);
+ * ```
+ */
+export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructDefinition;
 
 /**
  * One field of {@linkcode struct}: `[name, type]`, or `[name, type, length]` for a fixed array.
@@ -119,8 +142,37 @@ export type CInput<T> = T extends StructDefinition<infer F> ? StructInput<F> | S
   : T extends CTypeName ? PrimitiveInput<CanonicalOf<T>>
   : unknown;
 
+/**
+ * The JS value a C type is read or returned as, by copy: what {@linkcode read}, `RawPointer.read`,
+ * `Buffer.read`, `Library.call` and the functions of `Library.fn` give for the type argument `T`.
+ * A type name or alias gives its value type (`number`, `bigint` for 64-bit integers, `boolean`,
+ * {@linkcode RawPointer}, `string | null` for `string`, `undefined` for `void`), a union of names
+ * the union of their values, and a struct definition its plain-object copy
+ * ({@linkcode StructValue}). A name known only at run time (a `string` variable) gives `unknown`:
+ * compare it with `assert.equal`, or narrow it with `typeof` before arithmetic.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(8);
+ * p.write(0, "i32", 21);
+ * const n: ffi.CResult<"int"> = ffi.read(p, 0, "int");
+ * assert.equal(n * 2, 42); // a number: arithmetic compiles
+ * const t: string = "u8";
+ * const u: ffi.CResult<string> = ffi.read(p, 0, t); // unknown
+ * assert.equal(u, 21);
+ * ```
+ */
+export type CResult<T> = T extends StructDefinition<infer F> ? StructValue<F>
+  : T extends CTypeName ? PrimitiveValue<CanonicalOf<T>>
+  : unknown;
+
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
-export type FieldValue<E> = E extends readonly [string, infer T, number] ? TypedPointer<CValue<T>, CInput<T>>
+export type FieldValue<E> = E extends readonly [string, infer T, number]
+  ? TypedPointer<T extends StructDefinition<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
   : E extends readonly [string, infer T] ? CValue<T>
   : never;
 
@@ -142,9 +194,85 @@ export type FieldPlain<E> = E extends readonly [string, infer T, number]
 export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
 
 /**
- * A struct in memory, read and written in place: one property per field and nothing else. A
- * primitive field reads as its value, an array field as a {@linkcode TypedPointer} over it, a nested
- * struct as a StructView. It is pointer-like: {@linkcode toRaw} gives its address.
+ * The view of a definition whose field names are not literal types (a field list written inline or
+ * built at run time, without `as const`): any property name, of type `any`, so reads and every write
+ * the run time allows (a string into a `u8` array, a number into an `i64`, `null` into a pointer, a
+ * plain object into a nested struct) compile. Still pointer-like.
+ */
+export type LooseStructView = AnyFields & { [kToRaw](): RawPointer };
+
+/**
+ * Any property name, of type `any`: the fields of a definition whose names are not literal types
+ * ({@linkcode LooseStructView}, and the loose {@linkcode StructValue}). The names of
+ * `Object.prototype` members (`constructor`, `toString`, ...) are listed so that fields of those
+ * names are `any` too: a view has no other properties than its fields.
+ */
+// deno-lint-ignore no-explicit-any -- the fields are not known to the compiler: reads and writes both compile
+export type AnyFields = Record<string, any> & Record<ObjectMember, any>;
+
+/** The names of `Object.prototype`'s members, which TypeScript gives every object type. */
+export type ObjectMember =
+  | "constructor"
+  | "toString"
+  | "toLocaleString"
+  | "valueOf"
+  | "hasOwnProperty"
+  | "isPrototypeOf"
+  | "propertyIsEnumerable";
+
+/**
+ * A struct in memory, read and written in place: one property per field and nothing else. It is
+ * pointer-like: {@linkcode toRaw} gives its address.
+ *
+ * Its type depends on how the definition was declared:
+ *
+ * - **`as const`** (as Deno's own `dlopen` typings require): precise. A primitive field reads as its
+ *   value (`number`, `bigint` for 64-bit integers, `boolean`, {@linkcode RawPointer}, `string | null`),
+ *   an array field as a {@linkcode TypedPointer} over it, a nested struct as a StructView, and an
+ *   unknown field is a compile error. A property has one type for reading and writing (TypeScript
+ *   gives different getter and setter types only to declared accessors, never to mapped types), so
+ *   the writes whose value has another type than the read (a string into a `u8` array, a `number`
+ *   into an `i64`, `null` into a pointer, a plain object into a nested struct) are written
+ *   `Object.assign(view, { ... })`, which the run time checks as usual.
+ * - **without `as const`** (field names typed `string`): {@linkcode LooseStructView}, any property
+ *   of type `any`, so every write API.md allows compiles as written.
+ *
+ * @example Precise (`as const`)
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Node = ffi.struct([["id", "i64"], ["name", "u8", 8], ["next", "pointer"]] as const);
+ * using arena = ffi.arena();
+ * const v: ffi.StructView<typeof Node.spec> = ffi.view(arena.allocType(Node), Node);
+ * v.id = 5n;
+ * assert.equal(v.id + 1n, 6n); // a bigint
+ * Object.assign(v, { id: 7, name: "Ada", next: null }); // writes of another type than the read
+ * assert.equal(v.name[0], 65);
+ * ```
+ *
+ * @example Loose (no `as const`)
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"], ["name", "u8", 32]]);
+ * using arena = ffi.arena();
+ * const player = ffi.view(arena.allocType(Player), Player);
+ * player.name = "Bob";
+ * player.health = 100;
+ * assert.equal(player.name[0], 66);
+ * assert.equal(player.health + 1, 101);
+ * ```
+ */
+export type StructView<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
+  ? LooseStructView
+  : { -readonly [E in F[number] as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
+
+/**
+ * An element of a {@linkcode TypedPointer} of structs (`ffi.cast(ptr, def, count)`): a
+ * {@linkcode StructView} for a definition declared `as const`; `any` for a loose one (no `as const`),
+ * so that `p[i] = { x: 1, y: 2 }` (which is `set(i, v)`) compiles as `p[i].x = 1` does.
  *
  * @example
  * ```ts
@@ -153,50 +281,56 @@ export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
  *
  * const Vec2 = ffi.struct([["x", "f32"], ["y", "f32"]]);
  * using arena = ffi.arena();
- * const v: ffi.StructView<typeof Vec2.spec> = ffi.view(arena.allocType(Vec2), Vec2);
- * v.x = 1.5;
- * assert.equal(v.x, 1.5);
+ * const points = ffi.cast(arena.allocArray(Vec2, 2), Vec2, 2);
+ * points[0] = { x: 1, y: 2 };
+ * points[1].x = 3;
+ * assert.equal(points[0].y + points[1].x, 5);
  * ```
  */
-export type StructView<F extends readonly FieldSpec[] = readonly FieldSpec[]> =
-  & { -readonly [E in F[number] as E[0]]: FieldValue<E> }
-  & { [kToRaw](): RawPointer };
+export type StructElement<F extends readonly FieldSpec[]> = string extends FieldName<F>
+  // deno-lint-ignore no-explicit-any -- the fields are not known to the compiler
+  ? any
+  : StructView<F>;
 
 /**
  * What a struct accepts when written as a whole: a plain object with a value for every field
- * (strings and arrays for array fields, plain objects for nested structs).
+ * (strings and arrays for array fields, plain objects for nested structs). For a definition without
+ * literal field names (no `as const`), any plain object.
  *
  * @example
  * ```ts
  * import * as ffi from "@x/lune-ffi";
  *
- * const Tag = ffi.struct([["id", "u32"], ["name", "u8", 8]]);
+ * const Tag = ffi.struct([["id", "u32"], ["name", "u8", 8]] as const);
  * const t: ffi.StructInput<typeof Tag.spec> = { id: 1, name: "tag" };
  * console.log(t);
  * ```
  */
-export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = {
-  [E in F[number] as E[0]]: FieldInput<E>;
-};
+export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
+  ? { [field: string]: unknown }
+  : { [E in F[number] as E[0]]: FieldInput<E> };
 
 /**
- * A struct copied out of memory by {@linkcode read}: a plain object, arrays as JS arrays.
+ * A struct copied out of memory by {@linkcode read} (and returned by value from C): a plain object,
+ * arrays as JS arrays, nested structs as plain objects. For a definition without literal field
+ * names (no `as const`), an object whose properties are `any`.
  *
  * @example
  * ```ts
  * import * as ffi from "@x/lune-ffi";
  * import assert from "node:assert/strict";
  *
- * const Pair = ffi.struct([["a", "i32"], ["b", "u8", 2]]);
+ * const Pair = ffi.struct([["a", "i32"], ["b", "u8", 2]] as const);
  * using arena = ffi.arena();
  * const p = arena.allocType(Pair);
- * const value = ffi.read(p, 0, Pair) as ffi.StructValue<typeof Pair.spec>;
+ * const value: ffi.StructValue<typeof Pair.spec> = ffi.read(p, 0, Pair);
  * assert.deepEqual(value, { a: 0, b: [0, 0] });
+ * assert.equal(value.a + value.b[1], 0);
  * ```
  */
-export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = {
-  [E in F[number] as E[0]]: FieldPlain<E>;
-};
+export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
+  ? AnyFields
+  : { [E in F[number] as E[0]]: FieldPlain<E> };
 
 // ---------------------------------------------------------------------------------------------------
 // Internal state
@@ -741,7 +875,8 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
   }
 
   /**
-   * The byte offset of a field from the start of the struct.
+   * The byte offset of a field from the start of the struct. Any string compiles (the field names
+   * autocomplete); an unknown field is a `TypeError` naming it.
    *
    * @example
    * ```ts
@@ -750,14 +885,16 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    *
    * const S = ffi.struct([["a", "i8"], ["b", "f64"]]);
    * assert.equal(S.offsetOf("b"), 8);
+   * assert.throws(() => S.offsetOf("c"), /"c"/);
    * ```
    */
-  offsetOf(name: FieldName<F>): number {
+  offsetOf(name: FieldName<F> | AnyString): number {
     return this.#field(name, "offsetOf").offset;
   }
 
   /**
-   * The size in bytes of a field (element size × length for an array).
+   * The size in bytes of a field (element size × length for an array); an unknown field is a
+   * `TypeError` naming it.
    *
    * @example
    * ```ts
@@ -768,7 +905,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    * assert.equal(S.sizeOf("name"), 32);
    * ```
    */
-  sizeOf(name: FieldName<F>): number {
+  sizeOf(name: FieldName<F> | AnyString): number {
     return this.#field(name, "sizeOf").size;
   }
 
@@ -890,8 +1027,11 @@ function foreignAt(base: Deno.PointerValue, o: number, size: number): Chunk {
  * fixed array; a type is a C type name or another definition. Fields are laid out by the C ABI of
  * the platform (natural alignment, padding, tail padding), as a C compiler or `#[repr(C)]` would.
  *
- * With the fields written inline (or declared `as const`) the definition is typed: views of it
- * have exactly its fields, each of the type it reads as.
+ * Declared `as const`, the definition is precisely typed: its views have exactly its fields, each
+ * of the type it reads as, and an unknown field is a compile error. Without `as const` the field
+ * names are plain `string`s and its views are loose ({@linkcode LooseStructView}: any property, of
+ * type `any`), so every write the run time accepts compiles as written. Type names are checked at
+ * run time: an unknown one is a `TypeError` naming it.
  *
  * @example The seed's Player
  * ```ts
@@ -910,6 +1050,21 @@ function foreignAt(base: Deno.PointerValue, o: number, size: number): Chunk {
  * assert.equal(Player.sizeOf("name"), 32);
  * ```
  *
+ * @example Precise types with `as const`
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Vec2 = ffi.struct([["x", "f32"], ["y", "f32"]] as const);
+ * using arena = ffi.arena();
+ * const v = ffi.view(arena.allocType(Vec2), Vec2);
+ * v.x = 1.5;
+ * const x: number = v.x;
+ * // @ts-expect-error: Vec2 has no field "z"
+ * v.z;
+ * assert.equal(x, 1.5);
+ * ```
+ *
  * @example Nested structs and arrays of them
  * ```ts
  * import * as ffi from "@x/lune-ffi";
@@ -922,7 +1077,7 @@ function foreignAt(base: Deno.PointerValue, o: number, size: number): Chunk {
  * assert.equal(Path.size, 48);
  * ```
  */
-export function struct<const F extends readonly FieldSpec[]>(fields: F): StructDefinition<F> {
+export function struct<F extends readonly FieldSpec[]>(fields: F): StructDefinition<F> {
   return new StructDefinition(fields);
 }
 
@@ -942,7 +1097,7 @@ export function struct<const F extends readonly FieldSpec[]>(fields: F): StructD
  * const player = ffi.view(ptr, Player);
  * player.x = 10.5;
  * player.health = 100;
- * Object.assign(player, { name: "Ada" }); // UTF-8 plus NUL
+ * player.name = "Ada"; // UTF-8 plus NUL
  * assert.equal(player.health, 100);
  * assert.equal(ptr.read(8, "i32"), 100);
  * assert.equal(player.name[0], 65);

@@ -42,10 +42,11 @@ import {
   type CValue,
   type FieldSpec,
   StructDefinition,
+  type StructElement,
   type StructInput,
   type StructView,
 } from "./struct.ts";
-import { _describe, _primitiveOrThrow, type CTypeName, type PrimitiveName } from "./types.ts";
+import { _describe, _primitiveOrThrow, type PrimitiveName, type TypeName } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // State
@@ -259,7 +260,23 @@ export class TypedPointer<T = unknown, I = T> {
    * assert.throws(() => p.set(0, 1.5), TypeError);
    * ```
    */
-  set(index: number, value: I): void {
+  set(index: number, value: I): void;
+  /**
+   * Writes element `index`: any value compiles, and a value the element type does not take is a
+   * run-time error (a `TypeError`, or a `RangeError` for an integer outside the type's range).
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using arena = ffi.arena();
+   * const p = ffi.cast(arena.alloc(4), "i32");
+   * assert.throws(() => p.set(0, "7"), TypeError);
+   * ```
+   */
+  set(index: number, value: unknown): void;
+  set(index: number, value: unknown): void {
     checkedSet(st(this), index, value);
   }
 
@@ -793,10 +810,12 @@ export function cast<F extends readonly FieldSpec[]>(
   ptr: PointerLike,
   def: StructDefinition<F>,
   count: number,
-): TypedPointer<StructView<F>, StructInput<F> | StructView<F>>;
+): TypedPointer<StructElement<F>, StructInput<F> | StructView<F>>;
 /**
  * Casts a pointer to a typed pointer of the primitive type `ctype` (`count` elements, for
- * unmanaged memory).
+ * unmanaged memory). A literal type name gives typed elements (`number` for `"u8"`, `bigint` for
+ * `"u64"`); a name known only at run time (a `string` variable) gives `TypedPointer<unknown>`, whose
+ * elements take any value and read as `unknown`. An unknown name is a `TypeError` at run time.
  *
  * @example
  * ```ts
@@ -806,10 +825,15 @@ export function cast<F extends readonly FieldSpec[]>(
  * using arena = ffi.arena();
  * const bytes = ffi.cast(arena.alloc(4), "u8");
  * bytes[0] = 300; // typed-array conversion: stores 44
- * assert.equal(bytes[0], 44);
+ * assert.equal(bytes[0] + 1, 45);
+ * const name: string = "i16";
+ * const shorts = ffi.cast(arena.alloc(4), name);
+ * shorts[1] = -1;
+ * assert.equal(shorts[1], -1);
+ * assert.throws(() => ffi.cast(arena.alloc(4), "int33"), TypeError);
  * ```
  */
-export function cast<N extends CTypeName>(
+export function cast<N extends TypeName>(
   ptr: PointerLike,
   ctype: N,
   count?: number,
@@ -823,9 +847,10 @@ export function cast<N extends CTypeName>(
  * import * as ffi from "@x/lune-ffi";
  * import assert from "node:assert/strict";
  *
- * const name: string = "f64";
+ * const types: ffi.CType[] = ["f64", ffi.struct([["x", "f64"]])];
  * using arena = ffi.arena();
- * const p = ffi.cast(arena.alloc(8), name as ffi.CTypeName);
+ * const p = ffi.cast(arena.alloc(8), types[0]);
+ * assert.ok(p instanceof ffi.TypedPointer);
  * p.set(0, 0.5);
  * assert.equal(p.get(0), 0.5);
  * ```

@@ -48,6 +48,26 @@ export type PrimitiveName = Primitive["name"];
 /** Any primitive C type name accepted by the API: a canonical name or one of its aliases (`"int"`, `"size_t"`, ...). */
 export type CTypeName = PrimitiveName | Primitive["aliases"][number];
 
+/**
+ * A type name as the API's parameters take it: any string, with the names of {@linkcode CTypeName}
+ * offered by autocompletion. The compiler cannot tell a known name from an unknown one in a `string`
+ * variable, so names are checked at run time: an unknown one is a `TypeError` that names it.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * for (const t of ["i8", "u8"]) assert.equal(ffi.sizeof(t), 1);
+ * const bad: ffi.TypeName = "int33";
+ * assert.throws(() => ffi.sizeof(bad), /int33/);
+ * ```
+ */
+export type TypeName = CTypeName | AnyString;
+
+/** Any string: `string & Record<never, never>` keeps the literal members of a union with it for autocompletion. */
+export type AnyString = string & Record<never, never>;
+
 /** The canonical name of a type name or alias: `CanonicalOf<"int">` is `"i32"`. */
 export type CanonicalOf<N extends string> = {
   [P in Primitive as P["name"]]: N extends P["name"] | P["aliases"][number] ? P["name"] : never;

@@ -214,7 +214,14 @@ Deno.test("an unmanaged pointer from a Deno pointer value handles negative offse
   m.write(4, "u8", 0x42);
   // A pointer C hands back (memset returns its first argument) is built from a Deno pointer value.
   using libc = ffi.load("libc.so.6");
-  const fromC = libc.call("memset", "pointer", ["pointer", "i32", "usize"], m.add(16), 0, 0) as ffi.RawPointer;
+  const fromC = libc.call(
+    "memset",
+    "pointer",
+    ["pointer", "i32", "usize"],
+    m.add(16),
+    0,
+    0,
+  ) as ffi.RawPointer;
   assert.equal(fromC.isManaged, false);
   assert.equal(fromC.addr, m.addr + 16);
   assert.equal(fromC.read(-8, "i64"), -9n);

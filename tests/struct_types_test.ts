@@ -1,5 +1,6 @@
-// The types of struct views and typed pointers, checked by the compiler itself: pass.ts must
-// type-check, and fail.ts must fail with an error on exactly the lines it marks `// error`.
+// The public types, checked by the compiler itself: pass.ts (precise types) and api_style.ts (test
+// code written the way API.md reads, with no casts) must type-check, and fail.ts must fail with an
+// error on exactly the lines it marks `// error`.
 import assert from "node:assert/strict";
 
 const dir = new URL("./types_check/", import.meta.url);
@@ -18,6 +19,11 @@ async function check(file: string, ...flags: string[]): Promise<{ success: boole
 
 Deno.test("tests/types_check/pass.ts type-checks (its @ts-expect-error lines do fail)", async () => {
   const { success, output } = await check("pass.ts");
+  assert.ok(success, output);
+});
+
+Deno.test("tests/types_check/api_style.ts (API.md-style test code, no casts) type-checks", async () => {
+  const { success, output } = await check("api_style.ts");
   assert.ok(success, output);
 });
 

@@ -55,25 +55,44 @@ e.wide.set(0, 7); // set() takes a number for 64-bit elements
 e.path.set(1, { x: 1, y: 2 });
 Object.assign(e, { name: "Ada", pos: { x: 1, y: 2 }, id: 3 });
 
-// An unknown field is a compile error, for reads, writes and offsetOf.
+// An unknown field of an `as const` view is a compile error, for reads and writes.
 // @ts-expect-error: no field "nope"
 e.nope;
 // @ts-expect-error: no field "nope"
 e.nope = 1;
-// @ts-expect-error: no field "nope"
-Entity.offsetOf("nope");
+// offsetOf/sizeOf take any string (the names autocomplete): an unknown field throws at run time.
+Entity.offsetOf("pos");
+Entity.sizeOf("nope");
 // @ts-expect-error: a string is not an f32
 e.x = "1";
 // @ts-expect-error: an i64 field reads as bigint, not number
 const asNumber: number = e.id;
 void asNumber;
 
-// Definitions written inline (without `as const`) are typed too.
-const Inline = ffi.struct([["a", "u16"], ["b", "f64", 2]]);
+// Definitions without `as const` have loose views: any property, of type `any`, still pointer-like.
+const Inline = ffi.struct([["a", "u16"], ["b", "f64", 2], ["id", "i64"], ["next", "pointer"]]);
 const i = ffi.view(arena.allocType(Inline), Inline);
-assertType<Equal<typeof i.a, number>>();
-assertType<Equal<typeof i.b, ffi.TypedPointer<number, number>>>();
-assertType<Equal<ReturnType<typeof Inline.fields>, ("a" | "b")[]>>();
+assertType<Equal<typeof i, ffi.LooseStructView>>();
+// deno-lint-ignore no-explicit-any
+type Any = any;
+assertType<Equal<typeof i.a, Any>>();
+assertType<Equal<typeof i.anything, Any>>();
+assertType<Equal<typeof i.constructor, Any>>();
+assertType<Equal<ReturnType<typeof Inline.fields>, string[]>>();
+const looseMany = ffi.cast(arena.allocArray(Inline, 2), Inline, 2);
+assertType<Equal<typeof looseMany[0], Any>>();
+looseMany[0] = { a: 1, b: [1, 2], id: 3, next: null };
+i.b = [1, 2];
+i.id = 5;
+i.next = null;
+ffi.toRaw(i);
+const fromList: ffi.FieldSpec[] = [["a", "u16"]];
+assertType<Equal<ffi.StructView<typeof fromList>, ffi.LooseStructView>>();
+assertType<Equal<ffi.StructView, ffi.LooseStructView>>();
+assertType<Equal<ReturnType<typeof ffi.read<typeof Inline>>, ffi.AnyFields>>();
+// Any string is a type name at compile time (an unknown one throws at run time).
+ffi.struct([["a", "int33"]]);
+ffi.sizeof("int33");
 
 // Casts.
 const raw = arena.alloc(64);
@@ -98,8 +117,12 @@ assertType<Equal<typeof one, ffi.StructView<typeof Vec2.spec>>>();
 const many = ffi.cast(raw, Vec2, 2);
 assertType<Equal<typeof many[1]["y"], number>>();
 many.set(0, { x: 1, y: 2 });
-// @ts-expect-error: a missing field
-many.set(0, { x: 1 });
+many.set(0, { x: 1 }); // set() takes any value: a wrong one is a run-time error
+const named: string = "u16";
+const dyn = ffi.cast(raw, named);
+assertType<Equal<typeof dyn, ffi.TypedPointer<unknown, unknown>>>();
+const pair = ffi.cast(raw, "i32" as "i32" | "i64");
+assertType<Equal<typeof pair[0], number | bigint>>();
 
 // Views and typed pointers are pointer-like.
 ffi.toRaw(e);
@@ -107,9 +130,27 @@ ffi.toRaw(ints);
 ffi.read(ints, 0, "i32");
 ffi.copy(e, one, Vec2.size);
 
+// Read and call results.
+assertType<Equal<ReturnType<typeof raw.read<"int">>, number>>();
+assertType<Equal<ReturnType<typeof raw.read<"size_t">>, bigint>>();
+assertType<Equal<ReturnType<typeof raw.read<"bool">>, boolean>>();
+assertType<Equal<ReturnType<typeof raw.read<"void*">>, ffi.RawPointer>>();
+assertType<Equal<ReturnType<typeof raw.read<"char*">>, string | null>>();
+assertType<Equal<ReturnType<typeof raw.read<string>>, unknown>>();
+assertType<Equal<ReturnType<typeof ffi.read<"f32">>, number>>();
+assertType<Equal<ffi.CResult<"void">, undefined>>();
+assertType<Equal<ffi.CResult<"i8" | "u64">, number | bigint>>();
+assertType<Equal<ffi.CResult<typeof Vec2>, ffi.StructValue<typeof Vec2.spec>>>();
+const libc = ffi.load("libc.so.6");
+assertType<Equal<ReturnType<typeof libc.call<"int">>, number>>();
+assertType<Equal<ReturnType<ReturnType<typeof libc.fn<"usize">>>, bigint>>();
+const buf = ffi.buffer(8);
+assertType<Equal<ReturnType<typeof buf.read<"u16">>, number>>();
+
 // Plain-object types.
 const input: ffi.StructInput<typeof Vec2.spec> = { x: 1, y: 2 };
-const value = ffi.read(raw, 0, Entity) as ffi.StructValue<typeof Entity.spec>;
+const value = ffi.read(raw, 0, Entity);
+assertType<Equal<typeof value, ffi.StructValue<typeof Entity.spec>>>();
 assertType<Equal<typeof value.path, ffi.StructValue<typeof Vec2.spec>[]>>();
 assertType<Equal<typeof value.name, number[]>>();
 assertType<Equal<ffi.CValue<"size_t">, bigint>>();

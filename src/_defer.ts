@@ -1,0 +1,44 @@
+/**
+ * What must wait until C has returned: the exception a callback threw, and the release of native
+ * resources C may still be using (a library whose code is on the stack, a callback trampoline, arena
+ * memory C is working on) when they are closed or freed from inside a callback.
+ *
+ * @module
+ */
+
+/**
+ * The exception a callback threw and C could not be told about, waiting for the JS call that
+ * (directly or not) invoked it to rethrow it. @internal
+ */
+export const _pending: { has: boolean; error: unknown; depth: number } = {
+  has: false,
+  error: undefined,
+  /** How many callback invocations are running: above 0, some C code is on the stack. */
+  depth: 0,
+};
+
+/** Releases of native resources waiting until no C code that may be using them is on the stack. */
+const deferred: (() => void)[] = [];
+
+function flushDeferred(): void {
+  if (_pending.depth !== 0) {
+    queueMicrotask(flushDeferred);
+    return;
+  }
+  for (const free of deferred.splice(0)) free();
+}
+
+/**
+ * Runs `free` (closing a library or a callback trampoline, freeing arena memory) now, or, when a callback is running (C is
+ * on the stack and may be executing that code or about to call that trampoline), once C has
+ * returned: in a microtask, which runs only when the JS stack, and so every C frame on it, is gone.
+ * @internal
+ */
+export function _release(free: () => void): void {
+  if (_pending.depth === 0) {
+    free();
+    return;
+  }
+  if (deferred.length === 0) queueMicrotask(flushDeferred);
+  deferred.push(free);
+}
