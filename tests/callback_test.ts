@@ -1,10 +1,7 @@
 // Callbacks: C calling JavaScript with every type, exceptions, and closing.
 import * as ffi from "../mod.ts";
+import { FIXTURE } from "./_fixture.ts";
 import assert from "node:assert/strict";
-
-const FIXTURE = decodeURIComponent(
-  new URL("../target/release/liblune_ffi_fixture.so", import.meta.url).pathname,
-);
 
 Deno.test("callback() gives a C function pointer with retType, argCount and isValid", () => {
   using fx = ffi.load(FIXTURE);

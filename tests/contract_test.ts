@@ -2,6 +2,7 @@
 // libraries (libc, libm, libz, libsqlite3) and plain memory. One or more tests per rule of the contract.
 // deno-lint-ignore-file no-explicit-any
 import * as ffi from "../mod.ts";
+import { Tm } from "./_fixture.ts";
 import assert from "node:assert/strict";
 
 const LIBC = "libc.so.6";
@@ -522,19 +523,6 @@ Deno.test("values: void is only a return type", () => {
 const Vec2 = ffi.struct([["x", "f64"], ["y", "f64"]]);
 const DivT = ffi.struct([["quot", "int"], ["rem", "int"]]);
 const LDivT = ffi.struct([["quot", "long"], ["rem", "long"]]);
-const Tm = ffi.struct([
-  ["tm_sec", "int"],
-  ["tm_min", "int"],
-  ["tm_hour", "int"],
-  ["tm_mday", "int"],
-  ["tm_mon", "int"],
-  ["tm_year", "int"],
-  ["tm_wday", "int"],
-  ["tm_yday", "int"],
-  ["tm_isdst", "int"],
-  ["tm_gmtoff", "long"],
-  ["tm_zone", "char*"],
-]);
 
 Deno.test("struct type: sizeof, alignof, allocType, allocArray", () => {
   assert.equal(ffi.sizeof(Tm), 56);

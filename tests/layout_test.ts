@@ -1,23 +1,11 @@
 // Struct layout: every rule of the C ABI, and every figure compared with what rustc gives the same
 // `#[repr(C)]` structs in the fixture library (tests/fixture/src/layouts.rs).
 import * as ffi from "../mod.ts";
+import { FIXTURE, Mixed } from "./_fixture.ts";
 import assert from "node:assert/strict";
 import { _layout } from "../src/layout.ts";
 
-const FIXTURE = decodeURIComponent(
-  new URL("../target/release/liblune_ffi_fixture.so", import.meta.url).pathname,
-);
-
 const Vec2 = ffi.struct([["x", "f32"], ["y", "f32"]]);
-const Mixed = ffi.struct([
-  ["a", "i8"],
-  ["b", "u16"],
-  ["c", "i32"],
-  ["d", "i64"],
-  ["e", "f32"],
-  ["f", "f64"],
-  ["p", "pointer"],
-]);
 /** The fixture's structs, in the same field order, by the name its exports use. */
 const DEFS: Record<string, ffi.StructDefinition> = {
   player: ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"], ["name", "u8", 32]]),

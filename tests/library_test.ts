@@ -1,10 +1,7 @@
 // Library: loading, symbols, exports, and calls of every C type, against the fixture library and libc.
 import * as ffi from "../mod.ts";
+import { FIXTURE } from "./_fixture.ts";
 import assert from "node:assert/strict";
-
-const FIXTURE = decodeURIComponent(
-  new URL("../target/release/liblune_ffi_fixture.so", import.meta.url).pathname,
-);
 
 /** The system's own dlopen/dlsym, to check our answers against. */
 const sys = Deno.dlopen("libc.so.6", {

@@ -1,23 +1,11 @@
 // Structs: definitions, their errors, views (every field kind, in place, bounds, freed memory,
 // unmanaged memory), whole-struct copies, and a round trip through C.
 import * as ffi from "../mod.ts";
+import { FIXTURE, Mixed } from "./_fixture.ts";
 import assert from "node:assert/strict";
-
-const FIXTURE = decodeURIComponent(
-  new URL("../target/release/liblune_ffi_fixture.so", import.meta.url).pathname,
-);
 
 const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"], ["name", "u8", 32]]);
 const Vec2 = ffi.struct([["x", "f32"], ["y", "f32"]]);
-const Mixed = ffi.struct([
-  ["a", "i8"],
-  ["b", "u16"],
-  ["c", "i32"],
-  ["d", "i64"],
-  ["e", "f32"],
-  ["f", "f64"],
-  ["p", "pointer"],
-]);
 const Nested = ffi.struct([["tag", "i8"], ["inner", Mixed], ["arr", "u16", 3], ["tail", "f32"]]);
 
 /** Every primitive field type, with a value to write and what reads back. */

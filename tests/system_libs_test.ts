@@ -1,5 +1,6 @@
 // The Library and Callback API against real system libraries: libc, libm, libz, libsqlite3.
 import * as ffi from "../mod.ts";
+import { Tm } from "./_fixture.ts";
 import assert from "node:assert/strict";
 import { crc32 as nodeCrc32, inflateSync } from "node:zlib";
 
@@ -72,19 +73,6 @@ Deno.test("libc: snprintf (variadic) formats i32 and f64 into a Buffer", () => {
 Deno.test("libc: gmtime_r fills a struct tm through a StructView", () => {
   using libc = ffi.load("libc.so.6");
   using arena = ffi.arena();
-  const Tm = ffi.struct([
-    ["tm_sec", "int"],
-    ["tm_min", "int"],
-    ["tm_hour", "int"],
-    ["tm_mday", "int"],
-    ["tm_mon", "int"],
-    ["tm_year", "int"],
-    ["tm_wday", "int"],
-    ["tm_yday", "int"],
-    ["tm_isdst", "int"],
-    ["tm_gmtoff", "long"],
-    ["tm_zone", "char*"],
-  ]);
   const t = arena.allocType("i64");
   const when = Date.UTC(2024, 1, 29, 13, 45, 30); // a leap day
   t.write(0, "i64", BigInt(when / 1000));
