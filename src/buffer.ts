@@ -158,6 +158,9 @@ export class Buffer {
    * ```
    */
   readString(offset = 0): string {
+    // The offset is checked first, as `read` checks it: a non-integer offset is a TypeError about
+    // the offset (not a RangeError about a computed length the caller never passed).
+    _checkRange(this.#raw, offset, 0, "read a string from");
     const bytes = this.#bytes(offset, this.#size - offset, "read a string from");
     const nul = bytes.indexOf(0);
     return decoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));

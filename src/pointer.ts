@@ -9,7 +9,7 @@ import { _resolveCodec, type Codec } from "./_codec.ts";
 import { _freedError, FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
 import type { CResult } from "./struct.ts";
-import { _describe, type TypeName } from "./types.ts";
+import { _describe, _primitive, type TypeName } from "./types.ts";
 
 /** The symbol by which pointer-like objects (TypedPointer, StructView, Buffer) give their RawPointer. */
 export const kToRaw: unique symbol = Symbol("lune-ffi.toRaw");
@@ -169,8 +169,12 @@ export class RawPointer {
 
   /** The error of a failed write, naming the offset (kept out of `write` so that it stays small). */
   #writeError(e: unknown, codec: Codec, o: number, value: unknown, offset: number): unknown {
+    // A struct write stores field by field and names the failing field itself: running it again
+    // would repeat its side effects (getters, string copies), so its error stands as it is.
+    if (_primitive(codec.name) === undefined) return e;
     try {
-      // Value checks are pure: the same write fails again, this time with the offset in the message.
+      // A primitive write checks its value before its single store, so it fails again the same way,
+      // this time with the offset in the message.
       codec.write(this.#chunk, this.#base, o, value, `${codec.name} at offset ${offset}`);
     } catch (named) {
       return named;
@@ -341,7 +345,11 @@ function isDenoPointer(x: unknown): x is Deno.PointerObject {
 export function _addrOf(x: unknown, what: string): number {
   if (x === null) return 0;
   const raw = _rawOf(x);
-  if (raw !== null) return raw.addr;
+  if (raw !== null) {
+    // Storing a dangling address is refused, as passing one to C is (see toLightUserData).
+    if (raw.isManaged) _span(raw);
+    return raw.addr;
+  }
   if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
   throw new TypeError(
     `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +

@@ -8,10 +8,12 @@
  * Assigning to a field copies into it: a string into an `i8`/`u8` array writes its UTF-8 and a NUL
  * and zeroes the rest of the array (a `RangeError`, writing nothing, if it does not fit); an array, a
  * typed array or a TypedPointer into an array field copies its elements and zeroes the rest (a
- * `RangeError` if it is longer); a plain object (or any view with the same field names) into a nested
- * struct copies every field, and a view of the same definition copies its bytes. Whole-struct writes
- * (`ffi.write` with a definition, a nested field) check each field as they go, so a bad value in a
- * later field throws after the earlier fields were written.
+ * `RangeError` if it is longer; all or nothing: a bad element writes none of them, and a TypedPointer
+ * that overlaps the field is copied as `memmove` would); a plain object (or any view with the same
+ * field names) into a nested struct copies every field, and a view of the same definition copies its
+ * bytes. Whole-struct writes (`ffi.write` with a definition, a nested field) check each field as they
+ * go, so a bad value in a later field throws after the earlier fields were written (the bad field
+ * itself is left whole, unless it is a nested struct, which is a whole-struct write of its own).
  *
  * In TypeScript, a view of a definition declared `as const` is precise: a field has the type it
  * reads as (a number, a bigint for 64-bit integers, a boolean, a RawPointer, a string for `char*`, a
@@ -713,12 +715,27 @@ function writeArray(c: Chunk, o: number, f: FieldInfo, v: unknown, what: string)
   if (len > n) {
     throw new RangeError(`Cannot write ${len} elements to ${what}: the field holds ${n}`);
   }
+  // The new contents are built in a scratch copy of the field, then copied in. So the write is all
+  // or nothing (a bad element or a freed source leaves the field as it was, instead of half
+  // written), and a source that overlaps the field (a TypedPointer into the same memory) is read
+  // before any of it is overwritten, as memmove would. The scratch stands in for the chunk: codecs
+  // and `writeStruct` only use its `u8`/`dv`/`buf`, and its `owner` (which allocates the copies of
+  // JS strings written to pointer elements).
+  const scratch = c.u8.slice(o, o + n * stride);
+  const tmp = {
+    buf: scratch.buffer,
+    u8: scratch,
+    dv: new DataView(scratch.buffer),
+    owner: c.owner,
+    freed: false,
+  };
   for (let i = 0; i < len; i++) {
     const e = at(i);
-    if (f.def !== null) writeStruct(f.def, c, o + i * stride, e, `${what}[${i}]`);
-    else f.codec.write(c, null, o + i * stride, e, `${what}[${i}]`);
+    if (f.def !== null) writeStruct(f.def, tmp as Chunk, i * stride, e, `${what}[${i}]`);
+    else f.codec.write(tmp as Chunk, null, i * stride, e, `${what}[${i}]`);
   }
-  c.u8.fill(0, o + len * stride, o + n * stride);
+  scratch.fill(0, len * stride);
+  c.u8.set(scratch, o);
 }
 
 // ---------------------------------------------------------------------------------------------------

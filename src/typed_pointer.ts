@@ -13,6 +13,9 @@
  *   count and freed memory in one comparison. The subclass overrides `set(i, v)` (so the typed array's
  *   own `set(array, offset)` is not available on it) and its `Symbol.species` is the base class, so
  *   `subarray`, `slice`, `map` ... return plain typed arrays.
+ *   Its `buffer` (and theirs) is the arena's chunk that holds the memory, other allocations included:
+ *   code that builds its own views over that buffer is outside the checked API. It still cannot
+ *   crash: such views are bounded by the chunk and emptied when the arena frees it.
  * - **Proxy pointers**, the fallback: for `bool`, `pointer`, `string` and struct elements, for an
  *   unaligned address, and for unmanaged memory of unknown count (no buffer can be built without a
  *   length). Index syntax goes through a Proxy: `p[i]` is `get(i)` and `p[i] = v` is `set(i, v)` for

@@ -239,3 +239,32 @@ Deno.test("console.log shows the address and the state", () => {
   arena.reset();
   assert.match(Deno.inspect(p), /freed/);
 });
+
+Deno.test("a freed managed pointer cannot be stored as a pointer value", () => {
+  using keep = ffi.arena();
+  const dst = keep.alloc(8);
+  const gone = ffi.arena();
+  const p = gone.alloc(8);
+  gone.reset();
+  assertFreed(() => dst.write(0, "pointer", p));
+  assertFreed(() => ffi.write(dst, 0, "pointer", ffi.cast(p, "u8")));
+  assert.equal(dst.read(0, "u64"), 0n, "nothing stored");
+});
+
+Deno.test("a failed struct write runs once: getters and string copies are not repeated", () => {
+  const Rec = ffi.struct([["name", "string"], ["n", "i32"]]);
+  using arena = ffi.arena();
+  const p = arena.allocType(Rec);
+  let reads = 0;
+  const value = {
+    name: "copied once",
+    get n() {
+      reads++;
+      return 1.5; // not an integer: the write fails here
+    },
+  };
+  const before = arena.allocationCount;
+  assert.throws(() => p.write(0, Rec, value), TypeError);
+  assert.equal(reads, 1);
+  assert.equal(arena.allocationCount - before, 1, "one string copy");
+});
