@@ -4,15 +4,39 @@
  * The FFI module of the Lune runtime (`@lune/ffi`) for Deno 2: memory arenas, raw and typed
  * pointers, C structs, shared-library loading and calls, C-callable callbacks and buffers.
  *
- * @example Quick start
+ * Managed memory (arenas, Buffers) is bounds-checked and dies with its arena; unmanaged pointers
+ * (`ptr(addr)`, pointers from C) are unchecked, as in C. See README.md for the safety model and the
+ * measured costs.
+ *
+ * @example The seed's Quick Start, and a struct passed to C
  * ```ts
  * import * as ffi from "@x/lune-ffi";
  * import assert from "node:assert/strict";
  *
+ * // A memory arena: freed at the end of the scope (or when garbage-collected).
  * using arena = ffi.arena();
- * const p = arena.alloc(1024);
- * p.write(0, "i32", 42);
- * assert.equal(ffi.read(p, 0, "i32"), 42);
+ * const ptr = arena.alloc(1024);
+ *
+ * // Cast to a typed pointer for array access.
+ * const ints = ffi.cast(ptr, "i32");
+ * ints[0] = 42;
+ * assert.equal(ints[0], 42);
+ *
+ * // Load a native library and call it.
+ * using libc = ffi.load("libc.so.6");
+ * assert.equal(libc.call("getpid", "i32", []), Deno.pid);
+ *
+ * // C structs, laid out by the platform's ABI, filled by C in place.
+ * const Tm = ffi.struct([
+ *   ["sec", "int"], ["min", "int"], ["hour", "int"], ["mday", "int"], ["mon", "int"],
+ *   ["year", "int"], ["wday", "int"], ["yday", "int"], ["isdst", "int"],
+ *   ["gmtoff", "long"], ["zone", "char*"],
+ * ]);
+ * const t = arena.allocType("i64");
+ * t.write(0, "i64", 86_400 * 365);
+ * const tm = ffi.view(arena.allocType(Tm), Tm);
+ * libc.call("gmtime_r", "pointer", ["pointer", "pointer"], t, tm);
+ * assert.equal(tm.year + 1900, 1971);
  * ```
  *
  * @module
