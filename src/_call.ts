@@ -144,9 +144,27 @@ export function _signature(what: string, ret: unknown, argTypes: unknown): Signa
   return { ret: _typeSpec(ret, `the return value of ${what}`, true), args };
 }
 
-/** The Deno definition of a signature. @internal */
+/**
+ * Whether call arguments of C types narrower than `int` (`bool`, `i8`, `u8`, `i16`, `u16`) are passed to
+ * Deno as a full 32-bit `i32`/`u32`. Deno writes only the low 1 or 2 bytes of such an argument when it
+ * lands in a stack slot (the 7th integer argument onwards on x86_64), leaving garbage above it. A
+ * variadic callee reads an `int` there (C promotes the caller's small arguments to `int`), so
+ * `snprintf(buf, n, fmt, ..., (bool)true)` printed 513; clang-built callees also assume a
+ * sign/zero-extended 32-bit value for fixed arguments. Every value is already range-checked and
+ * sign/zero-extended by {@linkcode toNative}, so passing it widened is what a C caller does. Not on
+ * Apple arm64, whose ABI packs fixed stack arguments at their natural size.
+ */
+const WIDEN_SMALL_ARGS = !(Deno.build.os === "darwin" && Deno.build.arch === "aarch64");
+const WIDENED: Partial<Record<PrimitiveName, Deno.NativeType>> = WIDEN_SMALL_ARGS
+  ? { bool: "u32", i8: "i32", u8: "u32", i16: "i32", u16: "u32" }
+  : {};
+
+/** The Deno definition of a signature (for calls into C; callbacks use the types as they are). @internal */
 export function _denoDefinition(sig: Signature): Deno.ForeignFunction {
-  return { parameters: sig.args.map((a) => a.native as Deno.NativeType), result: sig.ret.native };
+  return {
+    parameters: sig.args.map((a) => WIDENED[a.name as PrimitiveName] ?? a.native as Deno.NativeType),
+    result: sig.ret.native,
+  };
 }
 
 /** Number of arguments passed in general-purpose registers or stack slots (System V "INTEGER" class). */
@@ -351,6 +369,10 @@ function toNative(t: TypeSpec, x: string, c: string, w: string, sIdx: string, is
     case "f64":
       return `if (typeof ${x} !== "number") h.float(${x}, "${t.name}", ${w});\nconst ${c} = ${x};`;
     case "bool":
+      if (!isResult && WIDEN_SMALL_ARGS) {
+        // As a call argument it is passed widened to u32 (see WIDEN_SMALL_ARGS): 0 or 1.
+        return `const ${c} = (${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w})) ? 1 : 0;`;
+      }
       return `const ${c} = ${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w});`;
     case "pointer":
       return `const ${c} = ${x} === null ? null : h.ptr(${x}, ${w});`;

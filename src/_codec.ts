@@ -10,7 +10,7 @@ import type { Chunk } from "./_chunk.ts";
 import { _native } from "./_native.ts";
 import { _bool, _float, _int64, _intIn } from "./_values.ts";
 import { _primitiveOrThrow, type PrimitiveName } from "./types.ts";
-import { _addrOf, _rawFromAddr, type RawPointer } from "./pointer.ts";
+import { _addrOf, _rawFromAddr, _rawFromPointerValue, _toPointerValue, type RawPointer } from "./pointer.ts";
 
 /** A symbol by which memory owners (arenas) allocate a C string whose lifetime matches the memory. */
 export const kAllocCString: unique symbol = Symbol("lune-ffi.allocCString");
@@ -102,12 +102,37 @@ export function _cstringAt(addr: number): string | null {
   return textDecoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p!, n)));
 }
 
+/**
+ * Reads a pointer at `o`. Above 2^53 a number cannot hold the address exactly (sentinels such as
+ * `(void*)-1`: `MAP_FAILED`, `SQLITE_TRANSIENT`, `(iconv_t)-1`), so the pointer keeps the exact Deno
+ * pointer value; its `addr` is then approximate, but writing it back or passing it to C is exact.
+ */
+function readPointer(c: Chunk | null, b: Deno.PointerValue, o: number): RawPointer {
+  const a = _readAddr(c, b, o);
+  if (a <= Number.MAX_SAFE_INTEGER) return _rawFromAddr(a);
+  const exact = c !== null ? c.dv.getBigUint64(o, true) : N().lffi_mem_read_u64(b, o);
+  return _rawFromPointerValue(Deno.UnsafePointer.create(exact));
+}
+
+/**
+ * Writes a pointer-like value at `o`. Its `addr` (a number) is exact below 2^53; above, the value's
+ * exact Deno pointer value is stored instead (writing `addr` stored 0 for `(void*)-1`, turning
+ * `MAP_FAILED` into NULL).
+ */
+function writePointer(c: Chunk | null, b: Deno.PointerValue, o: number, v: unknown, what: string): void {
+  const a = _addrOf(v, what);
+  if (a <= Number.MAX_SAFE_INTEGER) return _writeAddr(c, b, o, a);
+  const exact = BigInt.asUintN(64, BigInt(Deno.UnsafePointer.value(_toPointerValue(v, what))));
+  if (c !== null) c.dv.setBigUint64(o, exact, true);
+  else N().lffi_mem_write_u64(b, o, exact);
+}
+
 const pointerCodec: Codec = {
   name: "pointer",
   size: 8,
   align: 8,
-  read: (c, b, o): RawPointer => _rawFromAddr(_readAddr(c, b, o)),
-  write: (c, b, o, v, what) => _writeAddr(c, b, o, _addrOf(v, what)),
+  read: readPointer,
+  write: writePointer,
 };
 
 const stringCodec: Codec = {
@@ -116,7 +141,7 @@ const stringCodec: Codec = {
   align: 8,
   read: (c, b, o) => _cstringAt(_readAddr(c, b, o)),
   write(c, b, o, v, what) {
-    if (typeof v !== "string") return _writeAddr(c, b, o, _addrOf(v, what));
+    if (typeof v !== "string") return writePointer(c, b, o, v, what);
     const owner = c?.owner as Partial<CStringAllocator> | null | undefined;
     if (!owner?.[kAllocCString]) {
       throw new TypeError(

@@ -239,6 +239,8 @@ export class RawPointer {
     let pv: Deno.PointerValue;
     if (c !== null) pv = this.#off === 0 ? c.ptr : Deno.UnsafePointer.offset(c.ptr, this.#off);
     else if (this.#base !== null && this.#off === 0) pv = this.#base;
+    // From the exact base: `addr` (a number) rounds above 2^53, e.g. `(void*)-1` plus an offset.
+    else if (this.#base !== null) pv = Deno.UnsafePointer.offset(this.#base, this.#off);
     else pv = Deno.UnsafePointer.create(BigInt(this.addr));
     return (this.#pv = pv);
   }

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import * as local from "../mod.ts";
+// deno-lint-ignore no-unversioned-import -- API.md's examples use exactly this unversioned specifier
 import * as viaJsr from "jsr:@x/lune-ffi";
 import * as viaBare from "@x/lune-ffi";
 
