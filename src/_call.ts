@@ -20,7 +20,7 @@ import { _pending, _release } from "./_defer.ts";
 import { FfiError } from "./errors.ts";
 
 export { _pending, _release };
-import { _rawFromPointerValue, _toPointerValue, type RawPointer } from "./pointer.ts";
+import { _rawFromPointerValue, _toPointerValue, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe, _primitive, type PrimitiveName, typeNames } from "./types.ts";
 
 /** A struct definition as a by-value C type: its codec and the Deno `{ struct: [...] }` type. */
@@ -190,6 +190,14 @@ export function _markClosedCallback(p: object): void {
 function pointerArg(x: unknown, what: string): Deno.PointerValue {
   if (anyClosedCallback && _closedCallbackPointers.has(x as object)) {
     throw new FfiError(`Cannot pass the pointer of a closed callback as ${what}: C would call freed code`);
+  }
+  // A JS typed array or ArrayBuffer is lent to C for the duration of the call, as Deno's "buffer"
+  // type does (typed pointers are typed arrays too, but go through their RawPointer, bounds kept).
+  if (
+    typeof x === "object" && x !== null && !(kToRaw in x) &&
+    (ArrayBuffer.isView(x) || x instanceof ArrayBuffer)
+  ) {
+    return Deno.UnsafePointer.of(x);
   }
   return _toPointerValue(x, what);
 }

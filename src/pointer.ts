@@ -34,8 +34,10 @@ export type PointerLike = RawPointer | { [kToRaw](): RawPointer };
 export type CType = TypeName | object;
 
 const MAX_ADDR = Number.MAX_SAFE_INTEGER;
+const MAX_ADDR_BIG = (1n << 64n) - 1n;
 /** Addresses below this (the first page, never mapped) are a NULL pointer dereference. */
 const NULL_PAGE = 4096;
+const textDecoder = new TextDecoder();
 
 /** The view of a pointer's memory that the fast paths (typed pointers, struct views) build on. */
 export interface Span {
@@ -220,6 +222,37 @@ export class RawPointer {
   }
 
   /**
+   * Decodes the NUL-terminated UTF-8 string that starts `offset` bytes from this pointer (a `char*`
+   * you hold, such as what `strdup` returns). In managed memory it stops at the end of the allocation
+   * if there is no NUL, as `Buffer.readString` does; unmanaged memory must hold a NUL, as in C.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const copy = libc.call("strdup", "pointer", ["string"], "héllo");
+   * assert.equal(copy.readString(), "héllo");
+   * assert.equal(copy.readString(3), "llo");
+   * libc.call("free", "void", ["pointer"], copy);
+   * ```
+   */
+  readString(offset: number = 0): string {
+    const c = this.#chunk;
+    const o = this.#at(offset, 0, "read", "a string");
+    if (c !== null) {
+      const bytes = c.u8.subarray(o, this.#hi);
+      const nul = bytes.indexOf(0);
+      return textDecoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+    }
+    const n = _native().lffi_mem_strlen(this.#base, o);
+    if (n === 0) return "";
+    const start = this.offset(offset).toLightUserData()!;
+    return textDecoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(start, n)));
+  }
+
+  /**
    * The Deno pointer value of this address, for raw `Deno.dlopen` calls (`null` for address 0).
    *
    * @example
@@ -377,7 +410,8 @@ export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
 
 /**
  * Creates an unmanaged RawPointer from a numeric address. Nothing is checked: as in C, the address
- * must be valid for whatever is done with it.
+ * must be valid for whatever is done with it. A number must be below 2^53; a bigint may be any 64-bit
+ * address, for sentinels such as `(void*)-1` (whose `addr` then rounds, while C receives it exactly).
  *
  * @example
  * ```ts
@@ -387,14 +421,20 @@ export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
  * const p = ffi.ptr(0x12345678);
  * assert.equal(p.addr, 0x12345678);
  * assert.equal(p.isManaged, false);
+ *
+ * const transient = ffi.ptr(2n ** 64n - 1n); // SQLITE_TRANSIENT, MAP_FAILED
+ * assert.equal(Deno.UnsafePointer.value(transient.toLightUserData()), 2n ** 64n - 1n);
  * ```
  */
 export function ptr(addr: number | bigint): RawPointer {
   let a: number;
   if (typeof addr === "bigint") {
-    if (addr < 0n || addr > BigInt(MAX_ADDR)) {
-      throw new RangeError(`Address ${addr}n is out of range [0, 2^53)`);
+    if (addr < 0n || addr > MAX_ADDR_BIG) {
+      throw new RangeError(`Address ${addr}n is out of range [0, 2^64)`);
     }
+    // Above 2^53 a number cannot hold the address (sentinels such as `(void*)-1`): the pointer keeps
+    // the exact Deno pointer value, so passing it to C or storing it is exact; its `addr` rounds.
+    if (addr > BigInt(MAX_ADDR)) return _rawFromPointerValue(Deno.UnsafePointer.create(addr));
     a = Number(addr);
   } else if (typeof addr === "number" && Number.isInteger(addr)) {
     if (addr < 0 || addr > MAX_ADDR) throw new RangeError(`Address ${addr} is out of range [0, 2^53)`);

@@ -500,3 +500,24 @@ Deno.test("call() rejects a struct argument of the wrong shape, naming it", () =
   assert.throws(() => fx.call("fx_point_code", "i32", [Point], { x: 1.5, y: 0 }), TypeError);
   assert.throws(() => fx.call("fx_point_code", "i32", [{} as ffi.CType], {}), /not a struct definition/);
 });
+
+Deno.test("call() lends a JS typed array or ArrayBuffer to C as a pointer for the call", () => {
+  using libc = ffi.load("libc.so.6");
+  const text = new TextEncoder().encode("hello\0");
+  assert.equal(libc.call("strlen", "usize", ["pointer"], text), 5n);
+  assert.equal(libc.call("strlen", "usize", ["pointer"], text.buffer), 5n);
+  const padded = new Uint8Array(16);
+  padded.set(text, 4);
+  assert.equal(libc.call("strlen", "usize", ["pointer"], padded.subarray(4)), 5n, "byteOffset honoured");
+  const out = new Uint8Array(8);
+  const ret = libc.call("memset", "pointer", ["pointer", "i32", "usize"], out, 7, 8);
+  assert.deepEqual([...out], [7, 7, 7, 7, 7, 7, 7, 7]);
+  assert.equal(
+    Deno.UnsafePointer.value(ret.toLightUserData()),
+    Deno.UnsafePointer.value(Deno.UnsafePointer.of(out)),
+  );
+  const memset = libc.fn("memset", "pointer", ["pointer", "i32", "usize"]);
+  const words = new Int32Array(2);
+  memset(words, 0xff, 8);
+  assert.deepEqual([...words], [-1, -1]);
+});

@@ -268,3 +268,42 @@ Deno.test("a failed struct write runs once: getters and string copies are not re
   assert.equal(reads, 1);
   assert.equal(arena.allocationCount - before, 1, "one string copy");
 });
+
+Deno.test("RawPointer.readString decodes the char* it points at: managed (bounded), unmanaged, freed, NULL", () => {
+  using libc = ffi.load("libc.so.6");
+  const dup = libc.call("strdup", "pointer", ["string"], "héllo wörld");
+  try {
+    assert.equal(dup.isManaged, false);
+    assert.equal(dup.readString(), "héllo wörld");
+    assert.equal(dup.readString(7), "wörld");
+  } finally {
+    libc.call("free", "void", ["pointer"], dup);
+  }
+  const arena = ffi.arena();
+  const p = arena.alloc(4);
+  p.write(0, "u32", 0x0063_6261); // "abc\0"
+  assert.equal(p.readString(), "abc");
+  assert.equal(p.add(1).readString(), "bc");
+  const noNul = arena.alloc(3);
+  ffi.fill(noNul, 3, 0x41);
+  assert.equal(noNul.readString(), "AAA", "stops at the end of the allocation");
+  assert.equal(noNul.readString(3), "");
+  assert.throws(() => noNul.readString(4), RangeError);
+  assert.throws(() => noNul.readString(-1), RangeError);
+  assert.throws(() => ffi.ptr(0).readString(), ffi.FfiError);
+  arena.reset();
+  assertFreed(() => p.readString());
+});
+
+Deno.test("ffi.ptr() takes any 64-bit bigint address exactly, for sentinels such as (void*)-1", () => {
+  const allOnes = 2n ** 64n - 1n;
+  const p = ffi.ptr(allOnes);
+  assert.equal(Deno.UnsafePointer.value(p.toLightUserData()), allOnes);
+  using arena = ffi.arena();
+  const slot = arena.alloc(8);
+  slot.write(0, "pointer", p);
+  assert.equal(slot.read(0, "u64"), allOnes, "stored exactly");
+  assert.equal(Deno.UnsafePointer.value(slot.read(0, "pointer").toLightUserData()), allOnes);
+  assert.throws(() => ffi.ptr(2n ** 64n), RangeError);
+  assert.throws(() => ffi.ptr(2 ** 53), RangeError, "a number above 2^53 cannot be exact");
+});
