@@ -72,14 +72,13 @@ export {
   type ObjectMember,
   type PrimitiveInput,
   type PrimitiveValue,
-  struct,
-  StructDefinition,
   type StructElement,
   type StructInput,
   type StructValue,
   type StructView,
-  view,
-} from "./src/struct.ts";
+} from "./src/struct_types.ts";
+export { struct, StructDefinition } from "./src/struct.ts";
+export { view } from "./src/struct_view.ts";
 export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";

@@ -8,7 +8,7 @@
 import { Arena } from "./arena.ts";
 import { _int } from "./_values.ts";
 import { _checkRange, _makeManaged, _span, type CType, kToRaw, type RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct.ts";
+import type { CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
 const encoder = new TextEncoder();

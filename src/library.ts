@@ -22,7 +22,7 @@ import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct.ts";
+import type { CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */

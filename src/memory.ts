@@ -7,7 +7,7 @@
 import { _native } from "./_native.ts";
 import { _intIn } from "./_values.ts";
 import { _baseOf, _checkRange, _rawOf, type CType, type PointerLike, RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct.ts";
+import type { CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
 function rawArg(p: unknown, fn: string, name: string): RawPointer {

@@ -8,7 +8,7 @@ import type { Chunk } from "./_chunk.ts";
 import { _resolveCodec, type Codec } from "./_codec.ts";
 import { _freedError, FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
-import type { CResult } from "./struct.ts";
+import type { CResult } from "./struct_types.ts";
 import { _describe, _primitive, type TypeName } from "./types.ts";
 
 /** The symbol by which pointer-like objects (TypedPointer, StructView, Buffer) give their RawPointer. */

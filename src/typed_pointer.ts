@@ -15,7 +15,8 @@
  *   `subarray`, `slice`, `map` ... return plain typed arrays.
  *   Its `buffer` (and theirs) is the arena's chunk that holds the memory, other allocations included:
  *   code that builds its own views over that buffer is outside the checked API. It still cannot
- *   crash: such views are bounded by the chunk and emptied when the arena frees it.
+ *   crash: such views are bounded by the chunk and emptied when the arena frees it. The subclasses
+ *   are built in `_typed_array_shape.ts`.
  * - **Proxy pointers**, the fallback: for `bool`, `pointer`, `string` and struct elements, for an
  *   unaligned address, and for unmanaged memory of unknown count (no buffer can be built without a
  *   length). Index syntax goes through a Proxy: `p[i]` is `get(i)` and `p[i] = v` is `set(i, v)` for
@@ -27,6 +28,7 @@
 
 import { Chunk } from "./_chunk.ts";
 import { _codecOf, type Codec, kCodec } from "./_codec.ts";
+import { _fastShape, type FastCtor } from "./_typed_array_shape.ts";
 import { _freedError, FfiError } from "./errors.ts";
 import {
   _makeManaged,
@@ -38,17 +40,9 @@ import {
   type PointerLike,
   type RawPointer,
 } from "./pointer.ts";
-import {
-  _makeView,
-  _viewOf,
-  type CInput,
-  type CValue,
-  type FieldSpec,
-  StructDefinition,
-  type StructElement,
-  type StructInput,
-  type StructView,
-} from "./struct.ts";
+import { _makeView, StructDefinition } from "./struct.ts";
+import type { CInput, CValue, FieldSpec, StructElement, StructInput, StructView } from "./struct_types.ts";
+import { _viewOf } from "./struct_view.ts";
 import { _describe, _primitiveOrThrow, type PrimitiveName, type TypeName } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -69,8 +63,8 @@ export interface Elem {
   readonly label: string;
 }
 
-/** Everything a pointer knows; one object per pointer, in a symbol-keyed slot. */
-interface State {
+/** Everything a pointer knows; one object per pointer, in a symbol-keyed slot. @internal */
+export interface State {
   readonly elem: Elem;
   /**
    * The memory as a JS buffer: an arena chunk, or a chunk built over unmanaged memory of a known
@@ -87,9 +81,11 @@ interface State {
   readonly count: number | undefined;
 }
 
-const kS: unique symbol = Symbol("lune-ffi.typedPointer");
+/** The slot that holds a pointer's State. @internal */
+export const kS: unique symbol = Symbol("lune-ffi.typedPointer");
 
-interface Slots {
+/** A pointer of either shape, as its slot. @internal */
+export interface Slots {
   [kS]: State;
 }
 
@@ -132,7 +128,8 @@ function indexError(s: State, i: unknown, verb: string): Error | null {
   return null;
 }
 
-function checkedGet(s: State, i: number): unknown {
+/** Element `i`, checked: the typed-array shape's slow path too. @internal */
+export function _checkedGet(s: State, i: number): unknown {
   const err = indexError(s, i, "get");
   if (err !== null) throw err;
   const o = s.off + i * s.elem.stride;
@@ -145,7 +142,8 @@ function checkedGet(s: State, i: number): unknown {
   return s.elem.codec.read(s.chunk, null, o);
 }
 
-function checkedSet(s: State, i: number, v: unknown): void {
+/** Writes element `i`, checked: the typed-array shape's slow path too. @internal */
+export function _checkedSet(s: State, i: number, v: unknown): void {
   const err = indexError(s, i, "set");
   if (err !== null) throw err;
   s.elem.codec.write(s.chunk, null, s.off + i * s.elem.stride, v, `element ${i} of ${s.elem.label}`);
@@ -244,7 +242,7 @@ export class TypedPointer<T = unknown, I = T> {
    * ```
    */
   get(index: number): T {
-    return checkedGet(st(this), index) as T;
+    return _checkedGet(st(this), index) as T;
   }
 
   /**
@@ -280,7 +278,7 @@ export class TypedPointer<T = unknown, I = T> {
    */
   set(index: number, value: unknown): void;
   set(index: number, value: unknown): void {
-    checkedSet(st(this), index, value);
+    _checkedSet(st(this), index, value);
   }
 
   /**
@@ -393,12 +391,12 @@ function numericKey(p: string | symbol): number | undefined {
 const checkedHandler: ProxyHandler<TypedPointer> = {
   get(t, p, r) {
     const i = numericKey(p);
-    return i === undefined ? Reflect.get(t, p, r) : checkedGet(st(t), i);
+    return i === undefined ? Reflect.get(t, p, r) : _checkedGet(st(t), i);
   },
   set(t, p, v, r) {
     const i = numericKey(p);
     if (i === undefined) return Reflect.set(t, p, v, r);
-    checkedSet(st(t), i, v);
+    _checkedSet(st(t), i, v);
     return true;
   },
   has(t, p) {
@@ -433,226 +431,6 @@ const numericHandler: ProxyHandler<TypedPointer> = {
 };
 
 // ---------------------------------------------------------------------------------------------------
-// Typed-array shape
-
-/** What the typed-array subclasses' methods see as `this`. */
-interface FastThis extends Slots {
-  readonly length: number;
-  [i: number]: number | bigint;
-}
-
-type FastCtor = new (buf: ArrayBuffer, off: number, n: number) => FastThis;
-
-type TypedArrayCtor =
-  | Int8ArrayConstructor
-  | Uint8ArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor;
-
-interface FastMethods {
-  get(this: FastThis, i: number): unknown;
-  set(this: FastThis, i: number, v: unknown): void;
-}
-
-const I64_MIN = -(1n << 63n);
-const U64_MAX = (1n << 64n) - 1n;
-
-/** A valid 64-bit input, as the bigint a BigInt64Array/BigUint64Array store takes; else null. */
-function big(v: unknown): bigint | null {
-  if (typeof v === "bigint") return v >= I64_MIN && v <= U64_MAX ? v : null;
-  return Number.isSafeInteger(v) ? BigInt(v as number) : null;
-}
-
-function slowGet(p: FastThis, i: number): unknown {
-  return checkedGet(p[kS], i);
-}
-
-function slowSet(p: FastThis, i: number, v: unknown): void {
-  checkedSet(p[kS], i, v);
-}
-
-// Each type's methods are their own function literals, so every `this[i]` site sees one typed-array
-// class and V8 keeps it monomorphic. `(i >>> 0) === i && i < this.length` is the whole check: it
-// rejects non-integers and negatives, the count, and freed memory (a detached buffer has length 0);
-// anything it rejects goes to the checked path, which says which error it is. The value checks are
-// written out, range first, for the reason given beside the struct field setters (src/struct.ts).
-const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
-  i8: [Int8Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  u8: [Uint8Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  i16: [Int16Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  u16: [Uint16Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  i32: [Int32Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-        v <= 0xffff_ffff && Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  u32: [Uint32Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-        v <= 0xffff_ffff && Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  f32: [Float32Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  f64: [Float64Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
-      else slowSet(this, i, v);
-    },
-  }],
-  i64: [BigInt64Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
-      if (b !== null) this[i] = b;
-      else slowSet(this, i, v);
-    },
-  }],
-  u64: [BigUint64Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
-      if (b !== null) this[i] = b;
-      else slowSet(this, i, v);
-    },
-  }],
-  isize: [BigInt64Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
-      if (b !== null) this[i] = b;
-      else slowSet(this, i, v);
-    },
-  }],
-  usize: [BigUint64Array, {
-    get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
-    },
-    set(i, v) {
-      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
-      if (b !== null) this[i] = b;
-      else slowSet(this, i, v);
-    },
-  }],
-};
-
-/** The members both shapes share, copied from TypedPointer's prototype onto each subclass. */
-const SHARED = [
-  "addr",
-  "stride",
-  "isNull",
-  "count",
-  "add",
-  "toRaw",
-  kToRaw,
-  Symbol.for("Deno.customInspect"),
-];
-
-function fastClass(Base: TypedArrayCtor, methods: FastMethods): FastCtor {
-  const B = Base as unknown as new (buf: ArrayBuffer, off: number, n: number) => object;
-  const C = class extends B {
-    // Typed-array methods that build a new array (subarray, slice, map, ...) build a plain one.
-    static get [Symbol.species](): TypedArrayCtor {
-      return Base;
-    }
-  };
-  const proto = C.prototype;
-  for (const key of SHARED) {
-    Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(TypedPointer.prototype, key)!);
-  }
-  Object.defineProperties(proto, Object.getOwnPropertyDescriptors(methods));
-  return C as unknown as FastCtor;
-}
-
-/** Typed-array conversion of one value, through a one-element array of the type. */
-function looseOf(Base: TypedArrayCtor): (v: unknown) => unknown {
-  const one = new Base(1) as unknown as { [i: number]: unknown };
-  return (v) => {
-    one[0] = v;
-    return one[0];
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Element types and construction
 
 const elemCache = new Map<PrimitiveName, Elem>();
@@ -681,14 +459,14 @@ export function _elemOf(ctype: unknown): Elem {
   let e = elemCache.get(info.name);
   if (e === undefined) {
     if (info.name === "void") throw new TypeError("Cannot make a TypedPointer to void: it has no size");
-    const fast = FAST[info.name];
+    const fast = _fastShape(info.name);
     e = Object.freeze({
       name: info.name,
       stride: info.size,
       codec: _codecOf(info.name),
       def: null,
-      Fast: fast === undefined ? null : fastClass(fast[0], fast[1]),
-      loose: fast === undefined ? null : looseOf(fast[0]),
+      Fast: fast === undefined ? null : fast.Fast,
+      loose: fast === undefined ? null : fast.loose,
       label: `TypedPointer<${info.name}>`,
     });
     elemCache.set(info.name, e);

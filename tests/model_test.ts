@@ -12,7 +12,7 @@
  * model must equal the memory (read back through `Deno.UnsafePointerView`, independent of the API),
  * guards and padding must be intact, a thrown error must be of the class API.md prescribes, and a
  * throwing operation must have written nothing (except the documented partial whole-struct writes,
- * see the module documentation of `src/struct.ts`, modelled field by field).
+ * see the module documentation of `src/_struct_codec.ts`, modelled field by field).
  *
  * The regression tests at the end are the minimised findings of this model.
  */
@@ -1024,6 +1024,36 @@ const opCast: Op = (w) => {
   w.handles.push({ kind: "tp", obj: tp, a: h.a, off: h.off, lo, hi, elem: t, count: c, um });
 };
 
+/**
+ * A checked element write of a typed pointer (`set(i, v)`, or index syntax for non-numeric elements)
+ * of `v` to the element `g` locates: the errors the model expects, then the memory it leaves.
+ */
+function checkedSetM(
+  w: World,
+  h: Handle,
+  g: { err?: Ctor; at?: number },
+  v: unknown,
+  label: () => string,
+  write: () => void,
+): void {
+  const el = h.elem!;
+  const d: Dst = { h, m: h.a.m.slice() };
+  let errs: Ctor[] = g.err ? [g.err] : [];
+  let str = false;
+  if (errs.length === 0) {
+    const e = isDef(el) ? writeStructM(w, d, g.at!, el, v, d.m) : writePrim(w, d, g.at!, el, v);
+    if (e === "string") str = true;
+    else if (e !== null) errs = [e];
+  }
+  const res = w.expect(label(), errs, write);
+  if (str && res.ok) {
+    const addr = addrAt(h.a.o!, g.at!);
+    w.strings.set(addr, { s: v as string, slot: h.a.slot, gen: h.a.slot?.gen ?? 0 });
+    d.m.set(h.a.o!.subarray(g.at!, g.at! + 8), g.at!);
+  }
+  if (res.ok || (isDef(el) && g.err === undefined)) commit(h, d.m);
+}
+
 /** `tp.get`, `tp.set`, index syntax, `add`, `toRaw`. */
 const opTyped: Op = (w) => {
   const r = w.r;
@@ -1052,25 +1082,9 @@ const opTyped: Op = (w) => {
     // set(i, v)
     const v = genValue(w, el);
     const g = getM(w, h, i);
-    const d: Dst = { h, m: h.a.m.slice() };
-    let errs: Ctor[] = g.err ? [g.err] : [];
-    let str = false;
-    if (errs.length === 0) {
-      const e = isDef(el) ? writeStructM(w, d, g.at!, el, v, d.m) : writePrim(w, d, g.at!, el, v);
-      if (e === "string") str = true;
-      else if (e !== null) errs = [e];
-    }
-    const res = w.expect(
-      `set(${String(i)}, ${show(v)}) of tp#${h.a.id}+${h.off}`,
-      errs,
-      () => tp.set(i as number, v),
-    );
-    if (str && res.ok) {
-      const addr = addrAt(h.a.o!, g.at!);
-      w.strings.set(addr, { s: v as string, slot: h.a.slot, gen: h.a.slot?.gen ?? 0 });
-      d.m.set(h.a.o!.subarray(g.at!, g.at! + 8), g.at!);
-    }
-    if (res.ok || (isDef(el) && g.err === undefined)) commit(h, d.m);
+    checkedSetM(w, h, g, v, () => `set(${String(i)}, ${show(v)}) of tp#${h.a.id}+${h.off}`, () => {
+      tp.set(i as number, v);
+    });
   } else if (k === 2) {
     // p[i] (as a number or a canonical numeric string key)
     // (a number key is the string of it: `p[-0]` is `p["0"]`; the key "-0" is no element)
@@ -1115,23 +1129,9 @@ const opTyped: Op = (w) => {
     } else {
       const v = genValue(w, el);
       const g = getM(w, h, typeof key === "string" ? Number(key) : key);
-      const d: Dst = { h, m: h.a.m.slice() };
-      let errs: Ctor[] = g.err ? [g.err] : [];
-      let str = false;
-      if (errs.length === 0) {
-        const e = isDef(el) ? writeStructM(w, d, g.at!, el, v, d.m) : writePrim(w, d, g.at!, el, v);
-        if (e === "string") str = true;
-        else if (e !== null) errs = [e];
-      }
-      const res = w.expect(`p[${String(key)}] = v (checked) of tp#${h.a.id}`, errs, () => {
+      checkedSetM(w, h, g, v, () => `p[${String(key)}] = v (checked) of tp#${h.a.id}`, () => {
         tp[key as string] = v;
       });
-      if (str && res.ok) {
-        const addr = addrAt(h.a.o!, g.at!);
-        w.strings.set(addr, { s: v as string, slot: h.a.slot, gen: h.a.slot?.gen ?? 0 });
-        d.m.set(h.a.o!.subarray(g.at!, g.at! + 8), g.at!);
-      }
-      if (res.ok || (isDef(el) && g.err === undefined)) commit(h, d.m);
     }
   } else if (k === 4) {
     // add(n)

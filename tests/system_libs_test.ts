@@ -155,20 +155,25 @@ Deno.test("libsqlite3: in-memory database, sqlite3_exec with a row callback and 
     const ok = (rc: unknown) => assert.equal(rc, SQLITE_OK, errmsg() ?? "");
     ok(exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, big INTEGER)", null, null, null));
 
-    const insert = arena.allocType("pointer");
-    ok(
-      sq.call(
-        "sqlite3_prepare_v2",
-        "int",
-        ["pointer", "string", "int", "pointer", "pointer"],
-        db,
-        "INSERT INTO t (name, big) VALUES (?, ?)",
-        -1,
-        insert,
-        null,
-      ),
-    );
-    const stmt = insert.read(0, "pointer") as ffi.RawPointer;
+    /** sqlite3_prepare_v2 of `sql`, checked: its statement. */
+    const prepare = (sql: string): ffi.RawPointer => {
+      const out = arena.allocType("pointer");
+      ok(
+        sq.call(
+          "sqlite3_prepare_v2",
+          "int",
+          ["pointer", "string", "int", "pointer", "pointer"],
+          db,
+          sql,
+          -1,
+          out,
+          null,
+        ),
+      );
+      return out.read(0, "pointer") as ffi.RawPointer;
+    };
+
+    const stmt = prepare("INSERT INTO t (name, big) VALUES (?, ?)");
     const TRANSIENT = Deno.UnsafePointer.create(0xffff_ffff_ffff_ffffn); // SQLITE_TRANSIENT: sqlite copies the text
     const rows: [string, bigint][] = [["ada", 2n ** 62n + 1n], ["grace", -(2n ** 40n)], ["ünïcode ✓", 0n]];
     for (const [name, big] of rows) {
@@ -208,20 +213,7 @@ Deno.test("libsqlite3: in-memory database, sqlite3_exec with a row callback and 
     assert.deepEqual(seen, rows.map(([name, big], i) => ({ id: String(i + 1), name, big: String(big) })));
 
     // Prepared statement: 64-bit integer and text columns.
-    const sel = arena.allocType("pointer");
-    ok(
-      sq.call(
-        "sqlite3_prepare_v2",
-        "int",
-        ["pointer", "string", "int", "pointer", "pointer"],
-        db,
-        "SELECT name, big FROM t WHERE big <> ? ORDER BY id",
-        -1,
-        sel,
-        null,
-      ),
-    );
-    const q = sel.read(0, "pointer") as ffi.RawPointer;
+    const q = prepare("SELECT name, big FROM t WHERE big <> ? ORDER BY id");
     ok(sq.call("sqlite3_bind_int64", "int", ["pointer", "int", "i64"], q, 1, 0));
     const step = sq.fn("sqlite3_step", "int", ["pointer"]);
     const text = sq.fn("sqlite3_column_text", "string", ["pointer", "int"]);

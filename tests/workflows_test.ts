@@ -6,6 +6,7 @@
 import * as ffi from "../mod.ts";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
+import { Tm } from "./_fixture.ts";
 
 const LIBC = "libc.so.6";
 const LIBM = "libm.so.6";
@@ -382,6 +383,27 @@ function execOk(sq: ffi.Library, db: ffi.RawPointer, sql: string): void {
   assert.equal(rc, SQLITE_OK, sq.call("sqlite3_errmsg", "string", ["pointer"], db) ?? "");
 }
 
+/** sqlite3_prepare_v2 of `sql` (a JS string, NUL-terminated): its result code and its statement. */
+function prepareStmt(
+  sq: ffi.Library,
+  arena: ffi.Arena,
+  db: ffi.RawPointer,
+  sql: string,
+): [number, ffi.RawPointer] {
+  const pstmt = arena.allocType("pointer");
+  const rc = sq.call(
+    "sqlite3_prepare_v2",
+    "i32",
+    ["pointer", "string", "i32", "pointer", "pointer"],
+    db,
+    sql,
+    -1,
+    pstmt,
+    null,
+  );
+  return [rc, pstmt.read(0, "pointer")];
+}
+
 Deno.test("sqlite3: prepared statements with every bind type, tail pointer, column types", () => {
   using sq = ffi.load(LIBSQLITE);
   using arena = ffi.arena();
@@ -509,18 +531,7 @@ Deno.test("sqlite3: bind_text with an all-ones destructor pointer given as a Den
   using sq = ffi.load(LIBSQLITE);
   using arena = ffi.arena();
   const db = openDb(sq, arena);
-  const pstmt = arena.allocType("pointer");
-  sq.call(
-    "sqlite3_prepare_v2",
-    "i32",
-    ["pointer", "string", "i32", "pointer", "pointer"],
-    db,
-    "SELECT ?1",
-    -1,
-    pstmt,
-    null,
-  );
-  const st = pstmt.read(0, "pointer");
+  const [, st] = prepareStmt(sq, arena, db, "SELECT ?1");
   const transient = Deno.UnsafePointer.create(0xffff_ffff_ffff_ffffn);
   assert.equal(
     sq.call(
@@ -674,22 +685,9 @@ Deno.test("sqlite3: create_function_v2 with a JS scalar function calling back in
   );
   assert.equal(create(db, "rev", 1, SQLITE_UTF8, null, rev.ptr, null, null, null), SQLITE_OK);
 
-  const pstmt = arena.allocType("pointer");
   const query = (sql: string) => {
-    assert.equal(
-      sq.call(
-        "sqlite3_prepare_v2",
-        "i32",
-        ["pointer", "string", "i32", "pointer", "pointer"],
-        db,
-        sql,
-        -1,
-        pstmt,
-        null,
-      ),
-      SQLITE_OK,
-    );
-    const st = pstmt.read(0, "pointer");
+    const [rc, st] = prepareStmt(sq, arena, db, sql);
+    assert.equal(rc, SQLITE_OK);
     try {
       const rc = sq.call("sqlite3_step", "i32", ["pointer"], st);
       const type = rc === SQLITE_ROW ? sq.call("sqlite3_column_type", "i32", ["pointer", "i32"], st, 0) : -1;
@@ -929,20 +927,6 @@ Deno.test("libc: time(NULL) and time(&t) agree with Date.now()", () => {
   const t2 = libc.call("time", "long", ["pointer"], out);
   assert.equal(out.read(0, "i64"), t2);
 });
-
-const Tm = ffi.struct([
-  ["tm_sec", "int"],
-  ["tm_min", "int"],
-  ["tm_hour", "int"],
-  ["tm_mday", "int"],
-  ["tm_mon", "int"],
-  ["tm_year", "int"],
-  ["tm_wday", "int"],
-  ["tm_yday", "int"],
-  ["tm_isdst", "int"],
-  ["tm_gmtoff", "long"],
-  ["tm_zone", "string"],
-]);
 
 Deno.test("libc: gmtime_r/localtime_r/strftime/mktime with struct tm", () => {
   using libc = ffi.load(LIBC);
@@ -1516,18 +1500,7 @@ Deno.test("sqlite3: SQLITE_TRANSIENT ((void*)-1) made through the public API as 
   const cell = arena.allocType("pointer");
   cell.write(0, "isize", -1);
   const SQLITE_TRANSIENT = cell.read(0, "pointer");
-  const pstmt = arena.allocType("pointer");
-  sq.call(
-    "sqlite3_prepare_v2",
-    "i32",
-    ["pointer", "string", "i32", "pointer", "pointer"],
-    db,
-    "SELECT ?1 || ?2",
-    -1,
-    pstmt,
-    null,
-  );
-  const st = pstmt.read(0, "pointer");
+  const [, st] = prepareStmt(sq, arena, db, "SELECT ?1 || ?2");
   const bindText = sq.fn("sqlite3_bind_text", "i32", ["pointer", "i32", "string", "i32", "pointer"]);
   // The JS string's copy lives only for the call: TRANSIENT makes sqlite copy it.
   assert.equal(bindText(st, 1, "trans", -1, SQLITE_TRANSIENT), SQLITE_OK);

@@ -1,0 +1,242 @@
+/**
+ * The typed-array shape of a {@linkcode TypedPointer}: for each numeric element type, a subclass of
+ * the matching typed array (`Int32Array`, `BigUint64Array`, ...) that carries the members both
+ * shapes share, copied from TypedPointer's prototype, and checked `get`/`set` whose fast path is the
+ * typed array's own index access (see the module documentation of `typed_pointer.ts`).
+ *
+ * @module
+ */
+
+import { kToRaw } from "./pointer.ts";
+import { _checkedGet, _checkedSet, kS, type Slots, TypedPointer } from "./typed_pointer.ts";
+import type { PrimitiveName } from "./types.ts";
+
+/** What the typed-array subclasses' methods see as `this`. @internal */
+export interface FastThis extends Slots {
+  readonly length: number;
+  [i: number]: number | bigint;
+}
+
+/** A typed-array subclass, constructed over `n` elements at byte `off` of `buf`. @internal */
+export type FastCtor = new (buf: ArrayBuffer, off: number, n: number) => FastThis;
+
+type TypedArrayCtor =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+interface FastMethods {
+  get(this: FastThis, i: number): unknown;
+  set(this: FastThis, i: number, v: unknown): void;
+}
+
+const I64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A valid 64-bit input, as the bigint a BigInt64Array/BigUint64Array store takes; else null. */
+function big(v: unknown): bigint | null {
+  if (typeof v === "bigint") return v >= I64_MIN && v <= U64_MAX ? v : null;
+  return Number.isSafeInteger(v) ? BigInt(v as number) : null;
+}
+
+function slowGet(p: FastThis, i: number): unknown {
+  return _checkedGet(p[kS], i);
+}
+
+function slowSet(p: FastThis, i: number, v: unknown): void {
+  _checkedSet(p[kS], i, v);
+}
+
+// Each type's methods are their own function literals, so every `this[i]` site sees one typed-array
+// class and V8 keeps it monomorphic. `(i >>> 0) === i && i < this.length` is the whole check: it
+// rejects non-integers and negatives, the count, and freed memory (a detached buffer has length 0);
+// anything it rejects goes to the checked path, which says which error it is. The value checks are
+// written out, range first, for the reason given beside the struct field setters (src/struct_view.ts).
+const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
+  i8: [Int8Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
+        Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  u8: [Uint8Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
+        Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  i16: [Int16Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
+        Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  u16: [Uint16Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
+        Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  i32: [Int32Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
+        v <= 0xffff_ffff && Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  u32: [Uint32Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if (
+        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
+        v <= 0xffff_ffff && Number.isInteger(v)
+      ) this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  f32: [Float32Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  f64: [Float64Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
+      else slowSet(this, i, v);
+    },
+  }],
+  i64: [BigInt64Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
+      if (b !== null) this[i] = b;
+      else slowSet(this, i, v);
+    },
+  }],
+  u64: [BigUint64Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
+      if (b !== null) this[i] = b;
+      else slowSet(this, i, v);
+    },
+  }],
+  isize: [BigInt64Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
+      if (b !== null) this[i] = b;
+      else slowSet(this, i, v);
+    },
+  }],
+  usize: [BigUint64Array, {
+    get(i) {
+      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+    },
+    set(i, v) {
+      const b = (i >>> 0) === i && i < this.length ? big(v) : null;
+      if (b !== null) this[i] = b;
+      else slowSet(this, i, v);
+    },
+  }],
+};
+
+/** The members both shapes share, copied from TypedPointer's prototype onto each subclass. */
+const SHARED = [
+  "addr",
+  "stride",
+  "isNull",
+  "count",
+  "add",
+  "toRaw",
+  kToRaw,
+  Symbol.for("Deno.customInspect"),
+];
+
+function fastClass(Base: TypedArrayCtor, methods: FastMethods): FastCtor {
+  const B = Base as unknown as new (buf: ArrayBuffer, off: number, n: number) => object;
+  const C = class extends B {
+    // Typed-array methods that build a new array (subarray, slice, map, ...) build a plain one.
+    static get [Symbol.species](): TypedArrayCtor {
+      return Base;
+    }
+  };
+  const proto = C.prototype;
+  for (const key of SHARED) {
+    Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(TypedPointer.prototype, key)!);
+  }
+  Object.defineProperties(proto, Object.getOwnPropertyDescriptors(methods));
+  return C as unknown as FastCtor;
+}
+
+/** Typed-array conversion of one value, through a one-element array of the type. */
+function looseOf(Base: TypedArrayCtor): (v: unknown) => unknown {
+  const one = new Base(1) as unknown as { [i: number]: unknown };
+  return (v) => {
+    one[0] = v;
+    return one[0];
+  };
+}
+
+/**
+ * The typed-array subclass of a numeric element type and its typed-array conversion of one value;
+ * undefined for the other types, which take the Proxy shape.
+ * @internal
+ */
+export function _fastShape(
+  name: PrimitiveName,
+): { readonly Fast: FastCtor; readonly loose: (v: unknown) => unknown } | undefined {
+  const fast = FAST[name];
+  return fast === undefined ? undefined : { Fast: fastClass(fast[0], fast[1]), loose: looseOf(fast[0]) };
+}
