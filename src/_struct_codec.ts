@@ -16,7 +16,7 @@ import type { Codec } from "./_codec.ts";
 import { _native } from "./_native.ts";
 import { _freedError, FfiError } from "./errors.ts";
 import { _fieldsOf, type FieldInfo, type StructDefinition } from "./struct.ts";
-import { _isView, kC, kDef, kO, type Slots } from "./struct_view.ts";
+import { _isView, _viewSlots, type Slots } from "./struct_view.ts";
 import { _foreignChunk, _isTypedPointer, type TypedPointer } from "./typed_pointer.ts";
 import { _describe } from "./types.ts";
 
@@ -54,7 +54,9 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
 export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unknown, what: string): void {
   if (_isView(v)) {
     const src = v as Slots;
-    if (src[kDef] === def) return copyBytes(c, o, src[kC], src[kO], def.size, what);
+    if (src[_viewSlots.kDef] === def) {
+      return copyBytes(c, o, src[_viewSlots.kC], src[_viewSlots.kO], def.size, what);
+    }
   } else if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot write ${_describe(v)} to ${what}: expected a plain object with the fields ${

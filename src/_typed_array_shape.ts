@@ -8,7 +8,7 @@
  */
 
 import { kToRaw } from "./pointer.ts";
-import { _checkedGet, _checkedSet, kS, type Slots, TypedPointer } from "./typed_pointer.ts";
+import { _checkedGet, _checkedSet, _stateSlot, type Slots, TypedPointer } from "./typed_pointer.ts";
 import type { PrimitiveName } from "./types.ts";
 
 /** What the typed-array subclasses' methods see as `this`. @internal */
@@ -47,11 +47,11 @@ function big(v: unknown): bigint | null {
 }
 
 function slowGet(p: FastThis, i: number): unknown {
-  return _checkedGet(p[kS], i);
+  return _checkedGet(p[_stateSlot], i);
 }
 
 function slowSet(p: FastThis, i: number, v: unknown): void {
-  _checkedSet(p[kS], i, v);
+  _checkedSet(p[_stateSlot], i, v);
 }
 
 // Each type's methods are their own function literals, so every `this[i]` site sees one typed-array

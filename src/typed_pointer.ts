@@ -81,8 +81,14 @@ export interface State {
   readonly count: number | undefined;
 }
 
+/**
+ * The slot that holds a pointer's State: a module-local const so that V8 folds it into the code that
+ * uses it (an exported binding is a module cell, loaded again on every access); the typed-array shape
+ * gets it through `_stateSlot`.
+ */
+const kS: unique symbol = Symbol("lune-ffi.typedPointer");
 /** The slot that holds a pointer's State. @internal */
-export const kS: unique symbol = Symbol("lune-ffi.typedPointer");
+export const _stateSlot: typeof kS = kS;
 
 /** A pointer of either shape, as its slot. @internal */
 export interface Slots {
