@@ -17,7 +17,6 @@ import { Chunk } from "./_chunk.ts";
 import { type Codec, kCodec } from "./_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _pending, _release } from "./_defer.ts";
-import { FfiError } from "./errors.ts";
 
 export { _pending, _release };
 import { _rawFromPointerValue, _toPointerValue, kToRaw, type RawPointer } from "./pointer.ts";
@@ -174,23 +173,9 @@ export function _integerClassCount(sig: Signature): number {
   return n;
 }
 
-/**
- * The RawPointers of closed callbacks (`cb.ptr` kept past `cb.close()`): passing one to C would make C
- * call freed code, so call arguments refuse them. @internal
- */
-export const _closedCallbackPointers: WeakSet<object> = new WeakSet();
-let anyClosedCallback = false;
-
-/** Records `p` as the pointer of a closed callback. @internal */
-export function _markClosedCallback(p: object): void {
-  anyClosedCallback = true;
-  _closedCallbackPointers.add(p);
-}
-
+// The pointer of a closed callback is refused by `_toPointerValue` (pointer.ts), for call arguments,
+// callback results and memory writes alike.
 function pointerArg(x: unknown, what: string): Deno.PointerValue {
-  if (anyClosedCallback && _closedCallbackPointers.has(x as object)) {
-    throw new FfiError(`Cannot pass the pointer of a closed callback as ${what}: C would call freed code`);
-  }
   // A JS typed array or ArrayBuffer is lent to C for the duration of the call, as Deno's "buffer"
   // type does (typed pointers are typed arrays too, but go through their RawPointer, bounds kept).
   if (
@@ -322,6 +307,7 @@ const H = {
   arity(name: string, sig: string, want: number, got: number): never {
     throw new TypeError(`${name}${sig} takes ${want} argument${want === 1 ? "" : "s"}, got ${got}`);
   },
+  ptrResult: _toPointerValue,
   strResult(v: unknown, what: string): Deno.PointerValue {
     if (typeof v === "string") {
       throw new TypeError(
@@ -383,6 +369,9 @@ function toNative(t: TypeSpec, x: string, c: string, w: string, sIdx: string, is
       }
       return `const ${c} = ${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w});`;
     case "pointer":
+      // A callback result is not lent for a call: C uses it after the callback returns, when a JS typed
+      // array may be gone, so it takes what memory writes take (as a `string` result does).
+      if (isResult) return `const ${c} = ${x} === null ? null : h.ptrResult(${x}, ${w});`;
       return `const ${c} = ${x} === null ? null : h.ptr(${x}, ${w});`;
     case "string":
       if (isResult) return `const ${c} = ${x} === null ? null : h.strResult(${x}, ${w});`;

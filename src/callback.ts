@@ -5,9 +5,9 @@
  * @module
  */
 
-import { _compileCallback, _markClosedCallback, _release, _signature, type TypeSpec } from "./_call.ts";
+import { _compileCallback, _release, _signature, type TypeSpec } from "./_call.ts";
 import { FfiError } from "./errors.ts";
-import { _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
+import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
 
 const kConstruct = Symbol("Callback.construct");
@@ -19,7 +19,8 @@ const kConstruct = Symbol("Callback.construct");
  *
  * Arguments reach the function converted by the value rules (pointers as RawPointer, 64-bit
  * integers as bigint, `string` as a JS string or `null`); its result is checked like a call
- * argument. An exception thrown by the function never unwinds through C: C gets a zero value, and
+ * argument, except that a `pointer` or `string` result takes what a memory write takes: no JS string
+ * or typed array (C would use it after the callback returns, when nothing keeps it alive). An exception thrown by the function never unwinds through C: C gets a zero value, and
  * the same error object is rethrown from the JS call (`Library.call` or a `Library.fn` function) that
  * led C to call it. Once one invocation has thrown, later ones in the same outer call return zero
  * without running.
@@ -92,7 +93,8 @@ export class Callback {
    * Frees the C function pointer: C must not call it afterwards. Closing twice does nothing.
    * Closed from inside a callback (C still on the stack), the trampoline is freed once C returns;
    * until then a call from C runs nothing, returns zero, and the outer call throws. The `ptr` of a
-   * closed callback is refused as a call argument.
+   * closed callback is refused (an `FfiError`) wherever a pointer goes: call arguments, callback
+   * results, memory writes.
    *
    * @example
    * ```ts

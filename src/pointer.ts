@@ -373,6 +373,27 @@ function isDenoPointer(x: unknown): x is Deno.PointerObject {
 }
 
 /**
+ * The RawPointers of closed callbacks (`cb.ptr` kept past `cb.close()`): C would call freed code
+ * through one, so {@linkcode _addrOf} and {@linkcode _toPointerValue} refuse them wherever they go —
+ * call arguments and callback results, and values written to memory too (C reads a function pointer
+ * from a struct just the same; only call arguments refused them before).
+ */
+const closedCallbackPointers: WeakSet<object> = new WeakSet();
+let anyClosedCallback = false;
+
+/** Records `p` as the pointer of a closed callback. @internal */
+export function _markClosedCallback(p: object): void {
+  anyClosedCallback = true;
+  closedCallbackPointers.add(p);
+}
+
+function refuseClosedCallback(raw: RawPointer, what: string): void {
+  if (anyClosedCallback && closedCallbackPointers.has(raw)) {
+    throw new FfiError(`Cannot use the pointer of a closed callback for ${what}: C would call freed code`);
+  }
+}
+
+/**
  * The address of a pointer-like value (RawPointer, TypedPointer, StructView, Buffer, a Deno pointer
  * value, or null for 0); a TypeError naming `what` for anything else.
  * @internal
@@ -383,6 +404,7 @@ export function _addrOf(x: unknown, what: string): number {
   if (raw !== null) {
     // Storing a dangling address is refused, as passing one to C is (see toLightUserData).
     if (raw.isManaged) _span(raw);
+    refuseClosedCallback(raw, what);
     return raw.addr;
   }
   if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
@@ -400,7 +422,10 @@ export function _addrOf(x: unknown, what: string): number {
 export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
   if (x === null) return null;
   const raw = _rawOf(x);
-  if (raw !== null) return raw.toLightUserData();
+  if (raw !== null) {
+    refuseClosedCallback(raw, what);
+    return raw.toLightUserData();
+  }
   if (isDenoPointer(x)) return x;
   throw new TypeError(
     `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
