@@ -8,12 +8,7 @@
  */
 
 import * as ffi from "../mod.ts";
-
-const LIBC = Deno.build.os === "darwin"
-  ? "libSystem.dylib"
-  : Deno.build.os === "windows"
-  ? "msvcrt.dll"
-  : "libc.so.6";
+import { LIBC } from "./_libc.ts";
 
 const libc = Deno.dlopen(LIBC, {
   malloc: { parameters: ["usize"], result: "pointer" },

@@ -10,12 +10,7 @@
  */
 
 import * as ffi from "../mod.ts";
-
-const LIBC = Deno.build.os === "darwin"
-  ? "libSystem.dylib"
-  : Deno.build.os === "windows"
-  ? "msvcrt.dll"
-  : "libc.so.6";
+import { LIBC } from "./_libc.ts";
 
 // Lengths are `usize` passed as bigint: a JS number in a 64-bit parameter drops Deno to its slow path.
 const libc = Deno.dlopen(LIBC, {
