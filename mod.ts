@@ -82,4 +82,5 @@ export { view } from "./src/struct_view.ts";
 export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
-export { Callback, callback } from "./src/callback.ts";
+export { Callback, callback, type CallbackOptions } from "./src/callback.ts";
+export type { CallOptions, ErrnoResult } from "./src/_nonblocking.ts";
