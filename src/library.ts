@@ -350,8 +350,8 @@ export class Library {
    * import assert from "node:assert/strict";
    *
    * using libm = ffi.load("libm.so.6");
-   * const cbrt = libm.fn("cbrt", "f64", ["f64"], { nonblocking: true });
-   * assert.equal(await cbrt(27), 3);
+   * const sqrt = libm.fn("sqrt", "f64", ["f64"], { nonblocking: true });
+   * assert.equal(await sqrt(16), 4);
    * ```
    */
   fn<R extends CType>(
