@@ -435,7 +435,7 @@ export class Library {
     const withTarget = this.#needsTrampoline(sig);
     const fn = _compileCall(name, sig, st, withTarget);
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
-    // Resolved on first use: the seed's promised lazy symbol resolution.
+    // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.f = (...args: unknown[]) => {
       this.#resolve(b, sig, withTarget);
       if (withTarget) args[args.length - 1] = st.t;
@@ -580,7 +580,7 @@ export function load(path: string): Library {
 let warned = false;
 
 /**
- * Deprecated alias of {@linkcode load}, kept from the seed's API; prints one deprecation warning
+ * Deprecated alias of {@linkcode load}, kept from Lune's API; prints one deprecation warning
  * per process.
  *
  * @deprecated Use {@linkcode load}.
