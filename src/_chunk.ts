@@ -67,8 +67,12 @@ export class Chunk {
   #cause = "freed";
   /** The arena this chunk belongs to; referenced so that live pointers keep it alive. */
   readonly owner: object | null;
-  /** C users of the memory (see the module documentation). */
-  #pins = 0;
+  /**
+   * How many C users (pending nonblocking calls, see `_nonblocking.ts`) were given this memory:
+   * while above 0, {@linkcode Chunk.free} hides it from JS at once but keeps it until the last one
+   * has returned (see the module documentation). Raised by `pin()` (or `pins++`), lowered by `unpin()`.
+   */
+  pins = 0;
   /** The memory of a chunk freed while pinned, kept until the last unpin. */
   #kept: ArrayBuffer | null = null;
 
@@ -131,12 +135,12 @@ export class Chunk {
   /** Keeps the memory allocated while C uses it; throws the freed-memory error if already dead. */
   pin(): void {
     this.check("pass this memory to C");
-    this.#pins++;
+    this.pins++;
   }
 
   /** Drops a pin; releases the memory of a chunk freed meanwhile when it was the last one. */
   unpin(): void {
-    if (this.#pins > 0 && --this.#pins === 0 && this.#kept !== null) {
+    if (this.pins > 0 && --this.pins === 0 && this.#kept !== null) {
       const kept = this.#kept;
       this.#kept = null;
       _release(() => kept.transfer(0));
@@ -148,7 +152,7 @@ export class Chunk {
     if (this.freed) return;
     this.freed = true;
     if (this.buf.detached) return; // user code detached it: V8 owns (or freed) the memory already
-    if (this.#pins === 0 && _pending.depth === 0) {
+    if (this.pins === 0 && _pending.depth === 0) {
       // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.
       this.buf = this.buf.transfer(0);
     } else {
@@ -156,7 +160,7 @@ export class Chunk {
       // (transfer() moves it without copying) until C has returned.
       const keep = this.buf.transfer();
       this.buf = new ArrayBuffer(0);
-      if (this.#pins > 0) this.#kept = keep;
+      if (this.pins > 0) this.#kept = keep;
       else _release(() => keep.transfer(0));
     }
   }
