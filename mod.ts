@@ -59,6 +59,7 @@ export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
 export {
   type AnyFields,
+  type BitfieldSpec,
   type CInput,
   type CResult,
   type CValue,
@@ -77,7 +78,7 @@ export {
   type StructValue,
   type StructView,
 } from "./src/struct_types.ts";
-export { struct, StructDefinition } from "./src/struct.ts";
+export { struct, StructDefinition, type StructOptions, union } from "./src/struct.ts";
 export { view } from "./src/struct_view.ts";
 export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { _readBits, _writeBits } from "./_bitfield.ts";
 import type { Chunk } from "./_chunk.ts";
 import type { Codec } from "./_codec.ts";
 import { _native } from "./_native.ts";
@@ -28,7 +29,9 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
   for (const f of _fieldsOf(def)) {
     const at = o + f.offset;
     let v: unknown;
-    if (f.length !== undefined) {
+    if (f.bits !== undefined) {
+      v = _readBits(c, o, f);
+    } else if (f.length !== undefined) {
       const arr = new Array(f.length);
       const stride = f.codec.size;
       for (let i = 0; i < f.length; i++) {
@@ -48,7 +51,8 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
 
 /**
  * Writes a plain object (or any view with the same field names) into the struct `def` at offset `o`
- * of `c`, field by field; a view of the same definition is copied as bytes.
+ * of `c`, field by field; a view of the same definition is copied as bytes. A plain object is a C
+ * designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
  * @internal
  */
 export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unknown, what: string): void {
@@ -65,16 +69,36 @@ export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unkn
     );
   }
   const obj = v as Record<string, unknown>;
-  for (const f of _fieldsOf(def)) {
-    const fv = obj[f.name];
-    const fwhat = `${what}.${f.name}`;
-    if (fv === undefined && !(f.name in obj)) {
-      throw new TypeError(`Cannot write ${what}: the object has no field "${f.name}"`);
+  const fields = _fieldsOf(def);
+  if (!_isView(v)) {
+    // As a C designated initialiser: a name the struct lacks is an error, the fields not named are zero.
+    const names = namesOf(def);
+    for (const k in obj) {
+      if (!names.has(k)) {
+        throw new TypeError(
+          `Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`,
+        );
+      }
     }
-    if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
+    c.u8.fill(0, o, o + def.size);
+  }
+  for (const f of fields) {
+    const fv = obj[f.name];
+    if (fv === undefined && !(f.name in obj)) continue;
+    const fwhat = `${what}.${f.name}`;
+    if (f.bits !== undefined) _writeBits(c, o, f, fv, fwhat);
+    else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
     else if (f.def !== null) _writeStruct(f.def, c, o + f.offset, fv, fwhat);
     else f.codec.write(c, null, o + f.offset, fv, fwhat);
   }
+}
+
+const nameSets = new WeakMap<StructDefinition, Set<string>>();
+
+function namesOf(def: StructDefinition): Set<string> {
+  let s = nameSets.get(def);
+  if (s === undefined) nameSets.set(def, s = new Set(def.fields()));
+  return s;
 }
 
 function copyBytes(dst: Chunk, dOff: number, src: Chunk, sOff: number, n: number, what: string): void {

@@ -51,7 +51,31 @@ export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructDefinitio
  */
 export type FieldSpec =
   | readonly [name: string, type: FieldType]
-  | readonly [name: string, type: FieldType, length: number];
+  | readonly [name: string, type: FieldType, length: number]
+  | readonly [name: string, type: FieldType, bitfield: BitfieldSpec]
+  | StructDefinition;
+
+/**
+ * The third element of a bitfield field `[name, integerType, { bits: n }]`: its width in bits. The
+ * field reads and writes as a `number`; an unnamed one (`["", "u32", { bits: 0 }]`) is padding, as
+ * `unsigned : 0;` is in C.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Flags = ffi.struct([["ready", "u32", { bits: 1 }], ["mode", "u32", { bits: 3 }]]);
+ * assert.equal(Flags.size, 4);
+ * ```
+ */
+export interface BitfieldSpec {
+  /** Width in bits: 1 to the type's width (0 only for an unnamed field, which closes the unit). */
+  readonly bits: number;
+}
+
+/** The `[name, type, ...]` fields of a field list (anonymous members are not named). */
+type Named<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
 
 /**
  * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
@@ -138,13 +162,15 @@ export type CResult<T> = T extends StructDefinition<infer F> ? StructValue<F>
   : unknown;
 
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
-export type FieldValue<E> = E extends readonly [string, infer T, number]
+export type FieldValue<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
+  : E extends readonly [string, infer T, number]
   ? TypedPointer<T extends StructDefinition<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
   : E extends readonly [string, infer T] ? CValue<T>
   : never;
 
 /** What a field accepts in a {@linkcode StructInput}: arrays also take array-likes, byte arrays strings. */
-export type FieldInput<E> = E extends readonly [string, infer T, number] ?
+export type FieldInput<E> = E extends readonly [string, unknown, BitfieldSpec] ? number | bigint
+  : E extends readonly [string, infer T, number] ?
     | ArrayLike<CInput<T>>
     | TypedPointer<CValue<T>, CInput<T>>
     | (T extends "i8" | "u8" | "char" | "int8" | "uchar" | "byte" ? string : never)
@@ -152,13 +178,14 @@ export type FieldInput<E> = E extends readonly [string, infer T, number] ?
   : never;
 
 /** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
-export type FieldPlain<E> = E extends readonly [string, infer T, number]
+export type FieldPlain<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
+  : E extends readonly [string, infer T, number]
   ? (T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>)[]
   : E extends readonly [string, infer T] ? T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>
   : never;
 
 /** The field names of a definition's field list. */
-export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
+export type FieldName<F extends readonly FieldSpec[]> = Named<F>[0];
 
 /**
  * The view of a definition whose field names are not literal types (a field list written inline or
@@ -234,7 +261,7 @@ export type ObjectMember =
  */
 export type StructView<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? LooseStructView
-  : { -readonly [E in F[number] as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
+  : { -readonly [E in Named<F> as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
 
 /**
  * An element of a {@linkcode TypedPointer} of structs (`ffi.cast(ptr, def, count)`): a
@@ -260,9 +287,10 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
   : StructView<F>;
 
 /**
- * What a struct accepts when written as a whole: a plain object with a value for every field
- * (strings and arrays for array fields, plain objects for nested structs). For a definition without
- * literal field names (no `as const`), any plain object.
+ * What a struct accepts when written as a whole: a plain object with a value for any of its fields
+ * (strings and arrays for array fields, plain objects for nested structs); the fields it leaves out
+ * are zero, as in a C designated initialiser. For a definition without literal field names (no
+ * `as const`), any plain object.
  *
  * @example
  * ```ts
@@ -275,7 +303,7 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
  */
 export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? { [field: string]: unknown }
-  : { [E in F[number] as E[0]]: FieldInput<E> };
+  : { [E in Named<F> as E[0]]?: FieldInput<E> };
 
 /**
  * A struct copied out of memory by {@linkcode read} (and returned by value from C): a plain object,
@@ -297,4 +325,4 @@ export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> =
  */
 export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? AnyFields
-  : { [E in F[number] as E[0]]: FieldPlain<E> };
+  : { [E in Named<F> as E[0]]: FieldPlain<E> };

@@ -18,6 +18,7 @@
  */
 
 import type { Chunk } from "./_chunk.ts";
+import { _readBits, _writeBits } from "./_bitfield.ts";
 import { _readStruct, _writeArray, _writeStruct } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _freedError, FfiError } from "./errors.ts";
@@ -283,6 +284,17 @@ function arrayAccessor(off: number, f: FieldInfo): Accessor {
   };
 }
 
+function bitfieldAccessor(f: FieldInfo): Accessor {
+  return {
+    get() {
+      return _readBits(liveR(this, f), this[kO], f);
+    },
+    set(v) {
+      _writeBits(liveW(this, f), this[kO], f, v);
+    },
+  };
+}
+
 function nestedAccessor(off: number, f: FieldInfo): Accessor {
   const def = f.def!;
   return {
@@ -306,7 +318,9 @@ export function _buildViewClass(def: StructDefinition, fields: readonly FieldInf
   // shadowed by a field of that name.
   const proto = Object.create(null) as Slots;
   for (const f of fields) {
-    const acc = f.length !== undefined
+    const acc = f.bits !== undefined
+      ? bitfieldAccessor(f)
+      : f.length !== undefined
       ? arrayAccessor(f.offset, f)
       : f.def !== null
       ? nestedAccessor(f.offset, f)
