@@ -59,7 +59,9 @@ export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
 export {
   type AnyFields,
+  type ArgInput,
   type BitfieldSpec,
+  type CallArgs,
   type CInput,
   type CResult,
   type CValue,
@@ -84,3 +86,5 @@ export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback } from "./src/callback.ts";
+export { type CDefs, cdef, type Signature, type TypeValue } from "./src/cdef.ts";
+export { CSyntaxError } from "./src/_c_lexer.ts";

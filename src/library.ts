@@ -22,7 +22,8 @@ import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct_types.ts";
+import type { CallArgs, CResult } from "./struct_types.ts";
+import { _isCDefs, _isPrototype, _isSignatureLike, _toSignature, type Signature as CSignature } from "./cdef.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
@@ -305,8 +306,98 @@ export class Library {
    * assert.equal(pow(2, 10) + 1, 1025);
    * ```
    */
-  fn<R extends CType>(name: string, ret: R, argTypes: readonly CType[]): (...args: unknown[]) => CResult<R> {
-    return this.#binding(name, ret, argTypes, "fn").fn as (...args: unknown[]) => CResult<R>;
+  fn<R extends CType, const A extends readonly CType[]>(
+    name: string,
+    ret: R,
+    argTypes: A,
+  ): (...args: CallArgs<A>) => CResult<R>;
+  /**
+   * A plain function bound from a C prototype, given as a string (`"size_t strlen(const char *s)"`,
+   * a trailing `;` optional) or a {@linkcode Signature} from {@linkcode cdef}: the same binding as
+   * `lib.fn(sig.name, sig.ret, sig.args)`. A variadic prototype's function takes, after the fixed
+   * arguments, each extra argument as a type and a value: `printf("%d %s\n", "int", 42, "string", "x")`.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const strlen = libc.fn("size_t strlen(const char *s)");
+   * assert.equal(strlen("hello"), 5n);
+   * const { abs } = ffi.cdef("int abs(int j);");
+   * assert.equal(libc.fn(abs)(-3), 3);
+   * const snprintf = libc.fn("int snprintf(char *buf, size_t n, const char *fmt, ...)");
+   * const buf = new Uint8Array(32);
+   * snprintf(buf, 32, "%d-%.1f", "int", 7, "double", 2.5);
+   * assert.equal(ffi.string(buf), "7-2.5");
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
+  fn(prototype: string | CSignature): (...args: any[]) => any;
+  fn(nameOrPrototype: string | CSignature, ret?: unknown, argTypes?: unknown): (...args: never[]) => unknown {
+    if (ret === undefined && argTypes === undefined) return this.#fromSignature(nameOrPrototype, "Library.fn()");
+    return this.#binding(nameOrPrototype as string, ret, argTypes, "fn").fn;
+  }
+
+  /**
+   * One bound function per function prototype in `defs` (the result of {@linkcode cdef}, or any
+   * object whose values are prototype strings or Signatures), under the same names. Function-pointer
+   * typedefs, types and constants in `defs` are skipped. Symbols are resolved on first call: a symbol
+   * the library lacks throws then, naming it.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const c = libc.bind(ffi.cdef(`
+   *   size_t strlen(const char *s);
+   *   int atoi(const char *s);
+   * `));
+   * assert.equal(c.strlen("four"), 4n);
+   * assert.equal(c.atoi("42"), 42);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
+  bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
+    if (typeof defs !== "object" || defs === null) {
+      throw new TypeError(`Library.bind(): expected the result of ffi.cdef(), got ${_describe(defs)}`);
+    }
+    const out: { [name: string]: (...args: never[]) => unknown } = {};
+    for (const [key, v] of Object.entries(defs)) {
+      // From cdef, only prototypes (not function-pointer typedefs); elsewhere any prototype or Signature.
+      const isProto = _isCDefs(defs) ? _isPrototype(v) : typeof v === "string" || _isSignatureLike(v);
+      if (!isProto) continue;
+      out[key] = this.#fromSignature(v as string | CSignature, `Library.bind(): "${key}"`);
+    }
+    return out;
+  }
+
+  #fromSignature(proto: unknown, what: string): (...args: never[]) => unknown {
+    const sig = _toSignature(proto, what);
+    if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
+    const n = sig.args.length;
+    const name = sig.name;
+    const lib = this;
+    return {
+      [name](...args: unknown[]): unknown {
+        if (args.length < n || (args.length - n) % 2 !== 0) {
+          throw new TypeError(
+            `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+              `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+          );
+        }
+        const types: CType[] = [...sig.args];
+        const values = args.slice(0, n);
+        for (let i = n; i < args.length; i += 2) {
+          types.push(args[i] as CType);
+          values.push(args[i + 1]);
+        }
+        return lib.call(name, sig.ret, types, ...values);
+      },
+    }[name] as (...args: never[]) => unknown;
   }
 
   /** The binding of (name, signature), built on first request. */

@@ -161,6 +161,30 @@ export type CResult<T> = T extends StructDefinition<infer F> ? StructValue<F>
   : T extends CTypeName ? PrimitiveValue<CanonicalOf<T>>
   : unknown;
 
+/**
+ * What a call argument of C type `T` accepts: {@linkcode CInput}, and for `pointer` and `string` also
+ * a JS typed array or ArrayBuffer (lent to C for the call). A type name known only at run time
+ * (a `string`) accepts anything.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ *
+ * const s: ffi.ArgInput<"const char*"> = "hello";
+ * const n: ffi.ArgInput<"size_t"> = 5;
+ * console.log(s, n);
+ * ```
+ */
+export type ArgInput<T> = T extends CTypeName
+  ? CanonicalOf<T> extends "pointer" | "string" ? CInput<T> | ArrayBufferView | ArrayBuffer : CInput<T>
+  : CInput<T>;
+
+/**
+ * The parameters of a function bound from a list of C types: one {@linkcode ArgInput} per type, so a
+ * wrong count or kind of argument fails to compile when the list is written out literally.
+ */
+export type CallArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: ArgInput<A[K]> };
+
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
 export type FieldValue<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
   : E extends readonly [string, infer T, number]
