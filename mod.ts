@@ -83,6 +83,7 @@ export {
 export { struct, StructDefinition, type StructOptions, union } from "./src/struct.ts";
 export { view } from "./src/struct_view.ts";
 export { cast, TypedPointer } from "./src/typed_pointer.ts";
+export { string } from "./src/string.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback } from "./src/callback.ts";

@@ -14,8 +14,10 @@
  */
 
 import { Chunk } from "./_chunk.ts";
-import { type Codec, kCodec } from "./_codec.ts";
+import { type Codec, kAllocCString, kCodec } from "./_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _abiFields, _needsAbiFields } from "./_abi.ts";
+import { StructDefinition } from "./struct.ts";
 import { _pending, _release } from "./_defer.ts";
 
 export { _pending, _release };
@@ -88,7 +90,9 @@ function structSpec(def: object, where: string): StructSpec {
     );
   }
   const fields: Deno.NativeType[] = [];
-  for (const [, type, length] of members as [string, unknown, number | undefined][]) {
+  // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
+  if (def instanceof StructDefinition && _needsAbiFields(def)) fields.push(..._abiFields(def));
+  else for (const [, type, length] of members as [string, unknown, number | undefined][]) {
     const t = _typeSpec(type, `a field of the struct of ${where}`, false);
     // libffi sees the same bytes whether an array member is one element type repeated or an array,
     // and classifies each eightbyte from the element types, so a flattened array is ABI-identical.
@@ -264,6 +268,14 @@ function cstring(p: Deno.PointerObject): string {
   return Deno.UnsafePointerView.getCString(p);
 }
 
+/**
+ * The owner of a by-value struct argument's bytes: a JS string in a `char*` field is copied to the
+ * call's string scratch, so it lives for the call, as a plain string argument does.
+ */
+const callStrings = {
+  [kAllocCString]: (s: string): number => Number(Deno.UnsafePointer.value(str(s))),
+};
+
 /** Writes a struct argument (plain object or StructView) into fresh bytes for Deno. */
 function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
   if (typeof v !== "object" || v === null) {
@@ -271,7 +283,7 @@ function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  const chunk = Chunk.allocate(s.size, null);
+  const chunk = Chunk.allocate(s.size, callStrings);
   s.codec.write(chunk, chunk.ptr, 0, v, what);
   return chunk.u8.subarray(0, s.size);
 }
@@ -443,7 +455,8 @@ export function _compileCall(
       JSON.stringify(sigText)
     }, ${n}, arguments.length);`,
   );
-  const hasString = sig.args.some((t) => t.name === "string");
+  // (A struct argument may hold a JS string in a `char*` field: copied to the same scratch.)
+  const hasString = sig.args.some((t) => t.name === "string" || t.name === "struct");
   // String copies are freed when the call ends, however it ends.
   if (hasString) lines.push("const t0 = h.top;\ntry {");
   sig.args.forEach((t, i) => lines.push(toNative(t, `a${i}`, `c${i}`, `W[${i}]`, `S[${i}]`, false)));

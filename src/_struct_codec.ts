@@ -3,10 +3,11 @@
  * view) written into a struct or a nested field, an array-like, string or TypedPointer written into
  * an array field, and the codec through which `read`, `write` and calls copy a struct by value.
  *
- * Whole-struct writes (`ffi.write` with a definition, a nested field) check each field as they go,
- * so a bad value in a later field throws after the earlier fields were written (the bad field itself
- * is left whole, unless it is a nested struct, which is a whole-struct write of its own). Array
- * writes are all or nothing (see {@linkcode _writeArray}).
+ * Whole-struct writes of a plain object (`ffi.write` with a definition, a nested field, an argument by
+ * value) are C designated initialisers: the fields the object leaves out are zero, a name the struct
+ * lacks is a TypeError. They are all or nothing: built in a scratch copy, then copied in, so a bad
+ * value in any field leaves the struct as it was. Array writes are all or nothing too (see
+ * {@linkcode _writeArray}).
  *
  * @module
  */
@@ -50,9 +51,9 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
 }
 
 /**
- * Writes a plain object (or any view with the same field names) into the struct `def` at offset `o`
- * of `c`, field by field; a view of the same definition is copied as bytes. A plain object is a C
- * designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
+ * Writes a plain object (or a view of another definition, read as an object of its fields) into the
+ * struct `def` at offset `o` of `c`; a view of the same definition is copied as bytes. An object is a
+ * C designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
  * @internal
  */
 export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unknown, what: string): void {
@@ -68,29 +69,40 @@ export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unkn
       }`,
     );
   }
-  const obj = v as Record<string, unknown>;
-  const fields = _fieldsOf(def);
-  if (!_isView(v)) {
-    // As a C designated initialiser: a name the struct lacks is an error, the fields not named are zero.
-    const names = namesOf(def);
-    for (const k in obj) {
-      if (!names.has(k)) {
-        throw new TypeError(
-          `Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`,
-        );
-      }
+  // Built in a zeroed scratch copy, then copied in: the fields the object does not name are zero (a C
+  // designated initialiser), and a bad value writes nothing. The scratch stands in for the chunk as
+  // in `_writeArray` (its `owner` allocates the copies of JS strings written to `char*` fields).
+  const scratch = new Uint8Array(def.size);
+  const tmp = { buf: scratch.buffer, u8: scratch, dv: new DataView(scratch.buffer), owner: c.owner, freed: false };
+  initialise(def, tmp as Chunk, 0, v as Record<string, unknown>, what);
+  c.u8.set(scratch, o);
+}
+
+/** Writes the fields `obj` names into zeroed memory; a name `def` lacks is a TypeError. */
+function initialise(def: StructDefinition, c: Chunk, o: number, obj: Record<string, unknown>, what: string): void {
+  const names = namesOf(def);
+  for (const k in obj) {
+    if (!names.has(k)) {
+      throw new TypeError(`Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`);
     }
-    c.u8.fill(0, o, o + def.size);
   }
-  for (const f of fields) {
+  for (const f of _fieldsOf(def)) {
     const fv = obj[f.name];
     if (fv === undefined && !(f.name in obj)) continue;
     const fwhat = `${what}.${f.name}`;
-    if (f.bits !== undefined) _writeBits(c, o, f, fv, fwhat);
-    else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
-    else if (f.def !== null) _writeStruct(f.def, c, o + f.offset, fv, fwhat);
-    else f.codec.write(c, null, o + f.offset, fv, fwhat);
+    if (f.def !== null && f.length === undefined && typeof fv === "object" && fv !== null && !_isView(fv)) {
+      initialise(f.def, c, o + f.offset, fv as Record<string, unknown>, fwhat);
+    } else {
+      writeField(c, o, f, fv, fwhat);
+    }
   }
+}
+
+function writeField(c: Chunk, o: number, f: FieldInfo, fv: unknown, what: string): void {
+  if (f.bits !== undefined) _writeBits(c, o, f, fv, what);
+  else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, what);
+  else if (f.def !== null) _writeStruct(f.def, c, o + f.offset, fv, what);
+  else f.codec.write(c, null, o + f.offset, fv, what);
 }
 
 const nameSets = new WeakMap<StructDefinition, Set<string>>();

@@ -10,6 +10,7 @@
 import { kToRaw } from "./pointer.ts";
 import { _checkedGet, _checkedSet, _stateSlot, type Slots, TypedPointer } from "./typed_pointer.ts";
 import type { PrimitiveName } from "./types.ts";
+import { _charsToString } from "./string.ts";
 
 /** What the typed-array subclasses' methods see as `this`. @internal */
 export interface FastThis extends Slots {
@@ -238,5 +239,9 @@ export function _fastShape(
   name: PrimitiveName,
 ): { readonly Fast: FastCtor; readonly loose: (v: unknown) => unknown } | undefined {
   const fast = FAST[name];
-  return fast === undefined ? undefined : { Fast: fastClass(fast[0], fast[1]), loose: looseOf(fast[0]) };
+  if (fast === undefined) return undefined;
+  const Fast = fastClass(fast[0], fast[1]);
+  // A char array is text: `${u.sysname}` is "Linux", not 65 numbers.
+  if (name === "i8" || name === "u8") Object.defineProperty(Fast.prototype, "toString", { value: _charsToString });
+  return { Fast, loose: looseOf(fast[0]) };
 }
