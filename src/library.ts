@@ -13,12 +13,13 @@ import {
   _compileCall,
   _denoDefinition,
   _integerClassCount,
-  _release,
   _signature,
   type CallState,
   type Signature,
 } from "./_call.ts";
 import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { _Hold } from "./_hold.ts";
+import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
@@ -113,6 +114,8 @@ export class Library {
   readonly #bindings = new Map<string, Binding>();
   /** The binding `call` used last: repeated calls of one function skip the map. */
   #last: Binding | null = null;
+  /** Nonblocking calls running the library's code: closing it waits for them to return. */
+  readonly #hold = new _Hold();
 
   /** @internal Use {@linkcode load}. */
   constructor(token: typeof kConstruct, name: string, path: string, handle: Deno.PointerObject) {
@@ -296,6 +299,18 @@ export class Library {
    * is resolved on the first call (so a missing one throws then); after {@linkcode Library.close}
    * the function throws. For numeric signatures it costs within a few percent of raw Deno FFI.
    *
+   * With `{ nonblocking: true }` the function returns a Promise instead: the call runs on another
+   * thread while the event loop goes on (timers fire, I/O is served, thread-safe callbacks run).
+   * Arguments are checked and converted as for a synchronous call; a bad one, a missing symbol or a
+   * closed library rejects the Promise. Memory passed to a pending call stays allocated until the
+   * Promise settles: an arena `reset()` or disposal meanwhile makes its pointers dead for
+   * JavaScript at once and frees the memory after C has returned; closing the library, or a
+   * callback passed to the call, likewise waits for C to return. JavaScript typed arrays and
+   * ArrayBuffers are lent as a copy that is written back when the call returns (JavaScript could
+   * otherwise detach them while C writes); `SharedArrayBuffer` memory and arena memory are used in
+   * place. A callback that throws while C runs it for a pending call rejects that call's Promise
+   * (C gets zero), unless it is a thread-safe callback (see {@linkcode callback}).
+   *
    * @example
    * ```ts
    * import * as ffi from "@x/lune-ffi";
@@ -305,17 +320,75 @@ export class Library {
    * const pow = libm.fn("pow", "f64", ["f64", "f64"]);
    * assert.equal(pow(2, 10) + 1, 1025);
    * ```
+   *
+   * @example A call that does not block the event loop
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const usleep = libc.fn("usleep", "i32", ["u32"], { nonblocking: true });
+   * let ticks = 0;
+   * const timer = setInterval(() => ticks++, 10);
+   * assert.equal(await usleep(100_000), 0); // 100 ms on another thread
+   * clearInterval(timer);
+   * assert.ok(ticks >= 3);
+   * ```
    */
   fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
     argTypes: A,
+    options: CallOptions & { nonblocking: true; errno: true },
+  ): (...args: CallArgs<A>) => Promise<ErrnoResult<CResult<R>>>;
+  /**
+   * A function calling C function `name` on another thread (`{ nonblocking: true }`): it returns a
+   * Promise of the result. See the first signature for what is held while the call is pending.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libm = ffi.load("libm.so.6");
+   * const sqrt = libm.fn("sqrt", "f64", ["f64"], { nonblocking: true });
+   * assert.equal(await sqrt(16), 4);
+   * ```
+   */
+  fn<R extends CType, const A extends readonly CType[]>(
+    name: string,
+    ret: R,
+    argTypes: A,
+    options: CallOptions & { nonblocking: true },
+  ): (...args: CallArgs<A>) => Promise<CResult<R>>;
+  /**
+   * A plain function calling C function `name` synchronously. See the first signature. Written with
+   * literal type names, its parameters and result are typed from them: a wrong number or kind of
+   * argument fails to compile.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const abs = libc.fn("abs", "int", ["int"]);
+   * assert.equal(abs(-3), 3);
+   * // @ts-expect-error: abs takes one int
+   * assert.throws(() => abs("3", 4), TypeError);
+   * ```
+   */
+  fn<R extends CType, const A extends readonly CType[]>(
+    name: string,
+    ret: R,
+    argTypes: A,
+    options?: CallOptions,
   ): (...args: CallArgs<A>) => CResult<R>;
   /**
-   * A plain function bound from a C prototype, given as a string (`"size_t strlen(const char *s)"`,
-   * a trailing `;` optional) or a {@linkcode Signature} from {@linkcode cdef}: the same binding as
-   * `lib.fn(sig.name, sig.ret, sig.args)`. A variadic prototype's function takes, after the fixed
-   * arguments, each extra argument as a type and a value: `printf("%d %s\n", "int", 42, "string", "x")`.
+   * A function bound from a C prototype, given as a string (`"size_t strlen(const char *s)"`, a
+   * trailing `;` optional) or a {@linkcode Signature} from {@linkcode cdef}: the same binding as
+   * `lib.fn(sig.name, sig.ret, sig.args, options)`. A variadic prototype's function takes, after the
+   * fixed arguments, each extra argument as a type and a value: `printf("%d %s\n", "int", 42, "string", "x")`.
    *
    * @example
    * ```ts
@@ -334,10 +407,33 @@ export class Library {
    * ```
    */
   // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
-  fn(prototype: string | CSignature): (...args: any[]) => any;
-  fn(nameOrPrototype: string | CSignature, ret?: unknown, argTypes?: unknown): (...args: never[]) => unknown {
-    if (ret === undefined && argTypes === undefined) return this.#fromSignature(nameOrPrototype, "Library.fn()");
-    return this.#binding(nameOrPrototype as string, ret, argTypes, "fn").fn;
+  fn(prototype: string | CSignature, options?: CallOptions): (...args: any[]) => any;
+  fn(
+    nameOrPrototype: string | CSignature,
+    ret?: unknown,
+    argTypes?: unknown,
+    options?: CallOptions,
+  ): (...args: never[]) => unknown {
+    if (argTypes === undefined) {
+      // The prototype forms: `fn(prototype, options?)`.
+      const sig = _toSignature(nameOrPrototype, "Library.fn()");
+      if (ret !== undefined) {
+        const o = _callOptions(ret, `Library.fn("${sig.name}")`);
+        if (o.nonblocking) {
+          if (sig.variadic) {
+            throw new TypeError(`Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`);
+          }
+          return this.#nonblocking(sig.name, sig.ret, sig.args, o);
+        }
+      }
+      return this.#fromSignature(sig);
+    }
+    const name = nameOrPrototype as string;
+    if (options !== undefined) {
+      const o = _callOptions(options, `Library.fn("${String(name)}")`);
+      if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
+    }
+    return this.#binding(name, ret, argTypes, "fn").fn;
   }
 
   /**
@@ -370,13 +466,12 @@ export class Library {
       // From cdef, only prototypes (not function-pointer typedefs); elsewhere any prototype or Signature.
       const isProto = _isCDefs(defs) ? _isPrototype(v) : typeof v === "string" || _isSignatureLike(v);
       if (!isProto) continue;
-      out[key] = this.#fromSignature(v as string | CSignature, `Library.bind(): "${key}"`);
+      out[key] = this.#fromSignature(_toSignature(v, `Library.bind(): "${key}"`));
     }
     return out;
   }
 
-  #fromSignature(proto: unknown, what: string): (...args: never[]) => unknown {
-    const sig = _toSignature(proto, what);
+  #fromSignature(sig: CSignature): (...args: never[]) => unknown {
     if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
     const n = sig.args.length;
     const name = sig.name;
@@ -400,6 +495,36 @@ export class Library {
     }[name] as (...args: never[]) => unknown;
   }
 
+  /**
+   * A nonblocking function for (name, signature): its own Deno binding with `nonblocking: true`,
+   * made on the first call, and the library held by each call until C returns.
+   */
+  #nonblocking(
+    name: string,
+    ret: unknown,
+    argTypes: unknown,
+    options: { errno: boolean },
+  ): (...args: unknown[]) => Promise<unknown> {
+    checkName(name, "fn");
+    this.#open(`bind "${name}"`);
+    const sig = _signature(name, ret, argTypes);
+    let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
+    return _nonblockingFunction(name, sig, options, {
+      hold: this.#hold,
+      get: (def) => {
+        const handle = this.#open(`call "${name}"`);
+        if (f !== null) return f;
+        if (this.#lookup(handle, name) === null) {
+          throw new FfiError(`Cannot call "${name}": symbol not found in ${this.#name}: ${loaderError()}`);
+        }
+        // libffi (which runs Deno's nonblocking calls) sets `al`, so variadic functions need no trampoline.
+        const lib = Deno.dlopen(this.#path, { f: { name, ...def } });
+        this.#denoLibs.push(lib);
+        return (f = lib.symbols.f as unknown as (...args: unknown[]) => Promise<unknown>);
+      },
+    });
+  }
+
   /** The binding of (name, signature), built on first request. */
   #binding(name: string, ret: unknown, argTypes: unknown, method: string): Binding {
     checkName(name, method);
@@ -413,7 +538,7 @@ export class Library {
     const withTarget = this.#needsTrampoline(sig);
     const fn = _compileCall(name, sig, st, withTarget);
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
-    // Resolved on first use: the seed's promised lazy symbol resolution.
+    // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.f = (...args: unknown[]) => {
       this.#resolve(b, sig, withTarget);
       if (withTarget) args[args.length - 1] = st.t;
@@ -492,8 +617,9 @@ export class Library {
     }
     this.#bindings.clear();
     const libs = this.#denoLibs.splice(0);
-    // Closed from inside a callback, the library may be the C code on the stack: unload it once C returns.
-    _release(() => {
+    // Closed from inside a callback, the library may be the C code on the stack: unload it once C
+    // returns. Closed while nonblocking calls run its code on other threads: once they have returned.
+    this.#hold.release(() => {
       for (const lib of libs) lib.close();
       _native().lffi_library_close(handle);
     });
@@ -557,7 +683,7 @@ export function load(path: string): Library {
 let warned = false;
 
 /**
- * Deprecated alias of {@linkcode load}, kept from the seed's API; prints one deprecation warning
+ * Deprecated alias of {@linkcode load}, kept from Lune's API; prints one deprecation warning
  * per process.
  *
  * @deprecated Use {@linkcode load}.
