@@ -73,6 +73,7 @@ export {
   type FieldType,
   type FieldValue,
   type LooseStructView,
+  type NamedFields,
   type ObjectMember,
   type PrimitiveInput,
   type PrimitiveValue,
@@ -89,5 +90,5 @@ export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback, type CallbackOptions } from "./src/callback.ts";
 export type { CallOptions, ErrnoResult } from "./src/_nonblocking.ts";
-export { type CDefs, cdef, type Signature, type TypeValue } from "./src/cdef.ts";
+export { cdef, type CDefs, type Signature, type TypeValue } from "./src/cdef.ts";
 export { CSyntaxError } from "./src/_c_lexer.ts";

@@ -13,7 +13,8 @@ import { _fieldsOf, type StructDefinition } from "./struct.ts";
 
 /** Whether `def` needs the eightbyte description (not a plain list of its members). @internal */
 export function _needsAbiFields(def: StructDefinition): boolean {
-  return def.kind === "union" || def.packed || def.spec.some((f) => !Array.isArray(f) || typeof f[2] === "object");
+  return def.kind === "union" || def.packed ||
+    def.spec.some((f) => !Array.isArray(f) || typeof f[2] === "object");
 }
 
 const INT = 1;

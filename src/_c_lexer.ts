@@ -36,11 +36,40 @@ export class CSyntaxError extends SyntaxError {
   }
 }
 
-const PUNCT = ["...", "<<", ">>", "{", "}", "(", ")", "[", "]", ";", ",", "*", "=", ":", "-", "+", "~", "!", "|", "&", "^", "/", "%", "<", ">", "?", "."];
+const PUNCT = [
+  "...",
+  "<<",
+  ">>",
+  "{",
+  "}",
+  "(",
+  ")",
+  "[",
+  "]",
+  ";",
+  ",",
+  "*",
+  "=",
+  ":",
+  "-",
+  "+",
+  "~",
+  "!",
+  "|",
+  "&",
+  "^",
+  "/",
+  "%",
+  "<",
+  ">",
+  "?",
+  ".",
+];
 
 /** Parses a C integer literal (`0x1F`, `0644`, `4096UL`); `undefined` if `s` is not one. @internal */
 export function _intLiteral(s: string): bigint | undefined {
-  const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/.exec(s);
+  const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/
+    .exec(s);
   if (m === null) return undefined;
   const body = m[1];
   if (/^0[xXbB]/.test(body)) return BigInt(body.toLowerCase());
@@ -116,7 +145,9 @@ export function _tokenize(src: string): Token[] {
       while (j < n && /[\w.]/.test(src[j])) j++;
       const text = src.slice(i, j);
       const value = _intLiteral(text);
-      if (value === undefined) err(`invalid or unsupported number '${text}' (only integer literals)`, i, text);
+      if (value === undefined) {
+        err(`invalid or unsupported number '${text}' (only integer literals)`, i, text);
+      }
       out.push({ kind: "number", text, value, line, column });
       i = j;
       continue;

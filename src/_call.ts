@@ -92,12 +92,12 @@ function structSpec(def: object, where: string): StructSpec {
   const fields: Deno.NativeType[] = [];
   // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
   if (def instanceof StructDefinition && _needsAbiFields(def)) fields.push(..._abiFields(def));
-  else for (const [, type, length] of members as [string, unknown, number | undefined][]) {
-    const t = _typeSpec(type, `a field of the struct of ${where}`, false);
-    // libffi sees the same bytes whether an array member is one element type repeated or an array,
-    // and classifies each eightbyte from the element types, so a flattened array is ABI-identical.
-    for (let i = 0; i < (length ?? 1); i++) fields.push(t.native as Deno.NativeType);
-  }
+  else {for (const [, type, length] of members as [string, unknown, number | undefined][]) {
+      const t = _typeSpec(type, `a field of the struct of ${where}`, false);
+      // libffi sees the same bytes whether an array member is one element type repeated or an array,
+      // and classifies each eightbyte from the element types, so a flattened array is ABI-identical.
+      for (let i = 0; i < (length ?? 1); i++) fields.push(t.native as Deno.NativeType);
+    }}
   const result: StructSpec = Object.freeze({ def, codec, size: codec.size, native: { struct: fields } });
   structSpecs.set(def, result);
   return result;

@@ -73,17 +73,31 @@ export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unkn
   // designated initialiser), and a bad value writes nothing. The scratch stands in for the chunk as
   // in `_writeArray` (its `owner` allocates the copies of JS strings written to `char*` fields).
   const scratch = new Uint8Array(def.size);
-  const tmp = { buf: scratch.buffer, u8: scratch, dv: new DataView(scratch.buffer), owner: c.owner, freed: false };
+  const tmp = {
+    buf: scratch.buffer,
+    u8: scratch,
+    dv: new DataView(scratch.buffer),
+    owner: c.owner,
+    freed: false,
+  };
   initialise(def, tmp as Chunk, 0, v as Record<string, unknown>, what);
   c.u8.set(scratch, o);
 }
 
 /** Writes the fields `obj` names into zeroed memory; a name `def` lacks is a TypeError. */
-function initialise(def: StructDefinition, c: Chunk, o: number, obj: Record<string, unknown>, what: string): void {
+function initialise(
+  def: StructDefinition,
+  c: Chunk,
+  o: number,
+  obj: Record<string, unknown>,
+  what: string,
+): void {
   const names = namesOf(def);
   for (const k in obj) {
     if (!names.has(k)) {
-      throw new TypeError(`Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`);
+      throw new TypeError(
+        `Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`,
+      );
     }
   }
   for (const f of _fieldsOf(def)) {

@@ -242,6 +242,8 @@ export function _fastShape(
   if (fast === undefined) return undefined;
   const Fast = fastClass(fast[0], fast[1]);
   // A char array is text: `${u.sysname}` is "Linux", not 65 numbers.
-  if (name === "i8" || name === "u8") Object.defineProperty(Fast.prototype, "toString", { value: _charsToString });
+  if (name === "i8" || name === "u8") {
+    Object.defineProperty(Fast.prototype, "toString", { value: _charsToString });
+  }
   return { Fast, loose: looseOf(fast[0]) };
 }

@@ -58,7 +58,12 @@ interface Rec {
 }
 
 type CT =
-  | { readonly k: "prim"; readonly name: PrimitiveName; readonly plainChar: boolean; readonly isEnum: boolean }
+  | {
+    readonly k: "prim";
+    readonly name: PrimitiveName;
+    readonly plainChar: boolean;
+    readonly isEnum: boolean;
+  }
   | { readonly k: "void" }
   | { readonly k: "record"; readonly rec: Rec }
   | { readonly k: "ptr"; readonly to: CT }
@@ -82,7 +87,18 @@ export function _isPrototype(sig: unknown): boolean {
   return typeof sig === "object" && sig !== null && prototypes.has(sig as Signature);
 }
 
-const BUILTIN = new Set(["void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool"]);
+const BUILTIN = new Set([
+  "void",
+  "char",
+  "short",
+  "int",
+  "long",
+  "float",
+  "double",
+  "signed",
+  "unsigned",
+  "_Bool",
+]);
 const IGNORED = new Set([
   "const",
   "volatile",
@@ -99,7 +115,16 @@ const IGNORED = new Set([
   "__extension__",
   "_Noreturn",
 ]);
-const KEYWORDS = new Set([...BUILTIN, ...IGNORED, "struct", "union", "enum", "typedef", "__attribute__", "__attribute"]);
+const KEYWORDS = new Set([
+  ...BUILTIN,
+  ...IGNORED,
+  "struct",
+  "union",
+  "enum",
+  "typedef",
+  "__attribute__",
+  "__attribute",
+]);
 
 // ---------------------------------------------------------------------------------------------------
 // The parser
@@ -317,7 +342,9 @@ class Parser {
 
   /** glibc's `__asm__ ("" "name")` after a prototype: strings are not tokens here, so only `__asm__()`. */
   #asmLabel(): void {
-    if (this.#is("__asm__") || this.#is("asm")) throw this.#error("asm labels are not supported: remove them");
+    if (this.#is("__asm__") || this.#is("asm")) {
+      throw this.#error("asm labels are not supported: remove them");
+    }
   }
 
   #record(): CT {
@@ -352,7 +379,9 @@ class Parser {
     }
     const fields: FieldSpec[] = [];
     while (!this.#accept("}")) {
-      if (this.#t.kind === "eof") throw this.#error(`expected '}' to close the ${kw.text} opened at line ${open.line}`);
+      if (this.#t.kind === "eof") {
+        throw this.#error(`expected '}' to close the ${kw.text} opened at line ${open.line}`);
+      }
       if (this.#t.kind === "define") {
         const d = this.#next();
         this.#constant(d.text, d.value!, d);
@@ -456,7 +485,9 @@ class Parser {
     }
     let name: string | undefined;
     let inner: ((t: CT) => CT) | undefined;
-    if (this.#is("(") && (this.#peek().text === "*" || this.#peek().text === "(" || this.#peek().text === "^")) {
+    if (
+      this.#is("(") && (this.#peek().text === "*" || this.#peek().text === "(" || this.#peek().text === "^")
+    ) {
       this.#next();
       const d = this.#declarator(abstract);
       this.#expect(")", "')'");
@@ -633,7 +664,9 @@ function valueOf(t: CT, at: Token, where: string): TypeValue {
       return t.isEnum ? "int" : t.name;
     case "void":
       if (where === "result") return "void";
-      throw new TypeError(`ffi.cdef(): line ${at.line}, column ${at.column}: a ${where} cannot have type void`);
+      throw new TypeError(
+        `ffi.cdef(): line ${at.line}, column ${at.column}: a ${where} cannot have type void`,
+      );
     case "ptr":
       return t.to.k === "prim" && t.to.plainChar ? "string" : "pointer";
     case "func":
@@ -654,7 +687,9 @@ function valueOf(t: CT, at: Token, where: string): TypeValue {
 
 function bitfieldType(t: CT, at: Token): string {
   if (t.k !== "prim" || t.name === "f32" || t.name === "f64" || t.name === "string" || t.name === "pointer") {
-    throw new TypeError(`ffi.cdef(): line ${at.line}, column ${at.column}: a bitfield must have an integer type`);
+    throw new TypeError(
+      `ffi.cdef(): line ${at.line}, column ${at.column}: a bitfield must have an integer type`,
+    );
   }
   return t.isEnum ? "int" : t.name;
 }
@@ -663,9 +698,11 @@ function signature(name: string, f: Extract<CT, { k: "func" }>): Signature {
   const at: Token = { kind: "ident", text: name, line: 0, column: 0 };
   return Object.freeze({
     name,
-    ret: f.ret.k === "array" ? (() => {
-      throw new TypeError(`ffi.cdef(): '${name}' cannot return an array`);
-    })() : valueOf(f.ret, at, "result"),
+    ret: f.ret.k === "array"
+      ? (() => {
+        throw new TypeError(`ffi.cdef(): '${name}' cannot return an array`);
+      })()
+      : valueOf(f.ret, at, "result"),
     args: Object.freeze(f.params.map((p) => valueOf(p, at, "parameter"))),
     variadic: f.variadic,
   });

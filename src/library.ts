@@ -24,7 +24,13 @@ import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
 import type { CallArgs, CResult } from "./struct_types.ts";
-import { _isCDefs, _isPrototype, _isSignatureLike, _toSignature, type Signature as CSignature } from "./cdef.ts";
+import {
+  _isCDefs,
+  _isPrototype,
+  _isSignatureLike,
+  _toSignature,
+  type Signature as CSignature,
+} from "./cdef.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
@@ -421,7 +427,9 @@ export class Library {
         const o = _callOptions(ret, `Library.fn("${sig.name}")`);
         if (o.nonblocking) {
           if (sig.variadic) {
-            throw new TypeError(`Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`);
+            throw new TypeError(
+              `Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`,
+            );
           }
           return this.#nonblocking(sig.name, sig.ret, sig.args, o);
         }
@@ -475,7 +483,7 @@ export class Library {
     if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
     const n = sig.args.length;
     const name = sig.name;
-    const lib = this;
+    const call = (types: CType[], values: unknown[]) => this.call(name, sig.ret, types, ...values);
     return {
       [name](...args: unknown[]): unknown {
         if (args.length < n || (args.length - n) % 2 !== 0) {
@@ -490,7 +498,7 @@ export class Library {
           types.push(args[i] as CType);
           values.push(args[i + 1]);
         }
-        return lib.call(name, sig.ret, types, ...values);
+        return call(types, values);
       },
     }[name] as (...args: never[]) => unknown;
   }

@@ -48,7 +48,9 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
         return raw.readString();
       } else {
         if (len === 0) return "";
-        return decoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(raw.toLightUserData()!, len)));
+        return decoder.decode(
+          new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(raw.toLightUserData()!, len)),
+        );
       }
     } else {
       if (s.off < s.lo || s.off > s.hi) {

@@ -51,7 +51,19 @@ export interface StructOptions {
 }
 
 /** The integer types a bitfield may have (and `bool`, as C's `_Bool`). */
-const BITFIELD_TYPES = new Set(["bool", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "isize", "usize"]);
+const BITFIELD_TYPES = new Set([
+  "bool",
+  "i8",
+  "u8",
+  "i16",
+  "u16",
+  "i32",
+  "u32",
+  "i64",
+  "u64",
+  "isize",
+  "usize",
+]);
 
 /**
  * A view of `def` at offset `o` of `c`: set by StructDefinition's static block, as only the definition
@@ -176,7 +188,11 @@ function parseField(spec: unknown, i: number): ParsedField {
     def,
     codec,
     what: `field "${name}"`,
-    desc: bits !== undefined ? `${elemDesc} : ${bits}` : count === undefined ? elemDesc : `${elemDesc}[${count}]`,
+    desc: bits !== undefined
+      ? `${elemDesc} : ${bits}`
+      : count === undefined
+      ? elemDesc
+      : `${elemDesc}[${count}]`,
     bits,
     bitOffset: 0,
   };
@@ -186,7 +202,11 @@ function parseField(spec: unknown, i: number): ParsedField {
  * The fields of a definition as views and codecs see them: the named members at their offsets, with
  * the fields of anonymous members promoted (C11), and unnamed bitfields left out.
  */
-function flatten(parsed: readonly ParsedField[], offsets: readonly number[], bitOffsets: readonly (number | undefined)[]) {
+function flatten(
+  parsed: readonly ParsedField[],
+  offsets: readonly number[],
+  bitOffsets: readonly (number | undefined)[],
+) {
   const out: ParsedField[] = [];
   parsed.forEach((f, i) => {
     if (f.name !== "") {
@@ -259,7 +279,9 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
     if (!Array.isArray(fields)) {
       throw new TypeError(`${fn}: expected an array of fields, got ${_describe(fields)}`);
     }
-    if (fields.length === 0) throw new TypeError(`${fn}: a ${isUnion ? "union" : "struct"} needs at least one field`);
+    if (fields.length === 0) {
+      throw new TypeError(`${fn}: a ${isUnion ? "union" : "struct"} needs at least one field`);
+    }
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new TypeError(`${fn}: expected an options object ({ packed: true }), got ${_describe(options)}`);
     }
@@ -294,7 +316,10 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
     this.#codec = _buildCodec(this, infos);
     if (isUnion || packed) {
       // The codec's name describes fields; say what kind of definition it is too.
-      this.#codec = { ...this.#codec, name: `${packed ? "packed " : ""}${this.#codec.name.replace(/^struct/, this.kind)}` };
+      this.#codec = {
+        ...this.#codec,
+        name: `${packed ? "packed " : ""}${this.#codec.name.replace(/^struct/, this.kind)}`,
+      };
     }
     Object.freeze(this);
   }
@@ -435,7 +460,10 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  * assert.equal(Path.size, 48);
  * ```
  */
-export function struct<F extends readonly FieldSpec[]>(fields: F, options?: StructOptions): StructDefinition<F> {
+export function struct<F extends readonly FieldSpec[]>(
+  fields: F,
+  options?: StructOptions,
+): StructDefinition<F> {
   return new StructDefinition(fields, options === undefined ? undefined : { ...options, union: false });
 }
 
@@ -459,6 +487,9 @@ export function struct<F extends readonly FieldSpec[]>(fields: F, options?: Stru
  * assert.equal(v.i, 0x3f800000);
  * ```
  */
-export function union<F extends readonly FieldSpec[]>(fields: F, options?: StructOptions): StructDefinition<F> {
+export function union<F extends readonly FieldSpec[]>(
+  fields: F,
+  options?: StructOptions,
+): StructDefinition<F> {
   return new StructDefinition(fields, { ...options, union: true });
 }

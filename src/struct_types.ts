@@ -74,8 +74,11 @@ export interface BitfieldSpec {
   readonly bits: number;
 }
 
-/** The `[name, type, ...]` fields of a field list (anonymous members are not named). */
-type Named<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
+/**
+ * The `[name, type, ...]` fields of a field list: not its anonymous struct or union members (their
+ * fields are promoted at run time; precise types list only the named fields).
+ */
+export type NamedFields<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
 
 /**
  * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
@@ -188,28 +191,28 @@ export type CallArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]:
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
 export type FieldValue<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
   : E extends readonly [string, infer T, number]
-  ? TypedPointer<T extends StructDefinition<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
+    ? TypedPointer<T extends StructDefinition<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
   : E extends readonly [string, infer T] ? CValue<T>
   : never;
 
 /** What a field accepts in a {@linkcode StructInput}: arrays also take array-likes, byte arrays strings. */
 export type FieldInput<E> = E extends readonly [string, unknown, BitfieldSpec] ? number | bigint
   : E extends readonly [string, infer T, number] ?
-    | ArrayLike<CInput<T>>
-    | TypedPointer<CValue<T>, CInput<T>>
-    | (T extends "i8" | "u8" | "char" | "int8" | "uchar" | "byte" ? string : never)
+      | ArrayLike<CInput<T>>
+      | TypedPointer<CValue<T>, CInput<T>>
+      | (T extends "i8" | "u8" | "char" | "int8" | "uchar" | "byte" ? string : never)
   : E extends readonly [string, infer T] ? CInput<T>
   : never;
 
 /** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
 export type FieldPlain<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
   : E extends readonly [string, infer T, number]
-  ? (T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>)[]
+    ? (T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>)[]
   : E extends readonly [string, infer T] ? T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>
   : never;
 
 /** The field names of a definition's field list. */
-export type FieldName<F extends readonly FieldSpec[]> = Named<F>[0];
+export type FieldName<F extends readonly FieldSpec[]> = NamedFields<F>[0];
 
 /**
  * The view of a definition whose field names are not literal types (a field list written inline or
@@ -285,7 +288,7 @@ export type ObjectMember =
  */
 export type StructView<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? LooseStructView
-  : { -readonly [E in Named<F> as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
+  : { -readonly [E in NamedFields<F> as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
 
 /**
  * An element of a {@linkcode TypedPointer} of structs (`ffi.cast(ptr, def, count)`): a
@@ -327,7 +330,7 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
  */
 export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? { [field: string]: unknown }
-  : { [E in Named<F> as E[0]]?: FieldInput<E> };
+  : { [E in NamedFields<F> as E[0]]?: FieldInput<E> };
 
 /**
  * A struct copied out of memory by {@linkcode read} (and returned by value from C): a plain object,
@@ -349,4 +352,4 @@ export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> =
  */
 export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? AnyFields
-  : { [E in Named<F> as E[0]]: FieldPlain<E> };
+  : { [E in NamedFields<F> as E[0]]: FieldPlain<E> };

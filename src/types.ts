@@ -25,7 +25,13 @@ export const PRIMITIVES = [
   { name: "bool", size: 1, align: 1, aliases: [], c: ["_Bool"] },
   { name: "i8", size: 1, align: 1, aliases: ["char", "int8"], c: ["signed char", "int8_t"] },
   { name: "u8", size: 1, align: 1, aliases: ["uchar", "byte"], c: ["unsigned char", "uint8_t"] },
-  { name: "i16", size: 2, align: 2, aliases: ["short", "int16"], c: ["short int", "signed short", "int16_t"] },
+  {
+    name: "i16",
+    size: 2,
+    align: 2,
+    aliases: ["short", "int16"],
+    c: ["short int", "signed short", "int16_t"],
+  },
   {
     name: "u16",
     size: 2,
@@ -34,7 +40,13 @@ export const PRIMITIVES = [
     c: ["unsigned short", "unsigned short int", "uint16_t"],
   },
   { name: "i32", size: 4, align: 4, aliases: ["int", "int32"], c: ["signed", "signed int", "int32_t"] },
-  { name: "u32", size: 4, align: 4, aliases: ["uint", "uint32"], c: ["unsigned", "unsigned int", "uint32_t"] },
+  {
+    name: "u32",
+    size: 4,
+    align: 4,
+    aliases: ["uint", "uint32"],
+    c: ["unsigned", "unsigned int", "uint32_t"],
+  },
   {
     name: "i64",
     size: 8,
@@ -53,8 +65,20 @@ export const PRIMITIVES = [
   { name: "usize", size: PTR, align: PTR, aliases: ["size_t"], c: ["uintptr_t"] },
   { name: "f32", size: 4, align: 4, aliases: ["float"], c: [] },
   { name: "f64", size: 8, align: 8, aliases: ["double"], c: [] },
-  { name: "pointer", size: PTR, align: PTR, aliases: ["ptr", "void*"], c: ["void *", "const void*", "const void *"] },
-  { name: "string", size: PTR, align: PTR, aliases: ["cstring", "char*"], c: ["char *", "const char*", "const char *"] },
+  {
+    name: "pointer",
+    size: PTR,
+    align: PTR,
+    aliases: ["ptr", "void*"],
+    c: ["void *", "const void*", "const void *"],
+  },
+  {
+    name: "string",
+    size: PTR,
+    align: PTR,
+    aliases: ["cstring", "char*"],
+    c: ["char *", "const char*", "const char *"],
+  },
 ] as const;
 
 /** One entry of {@linkcode PRIMITIVES}. */

@@ -240,11 +240,17 @@ Deno.test("cdef: a syntax error is a SyntaxError with 1-based line, column and t
 Deno.test("cdef: an unknown type name or impossible spelling is a TypeError naming it", () => {
   assert.throws(() => ffi.cdef("foo_t make(void);"), { name: "TypeError", message: /'foo_t'/ });
   assert.throws(() => ffi.cdef("int f(FILE *f);"), { name: "TypeError", message: /'FILE'/ });
-  assert.throws(() => ffi.cdef("struct s { unsigned double d; };"), { name: "TypeError", message: /unsigned double/ });
+  assert.throws(() => ffi.cdef("struct s { unsigned double d; };"), {
+    name: "TypeError",
+    message: /unsigned double/,
+  });
   assert.throws(() => ffi.cdef("long long long x(void);"), { name: "TypeError", message: /long long long/ });
   assert.throws(() => ffi.cdef("struct s { int a[N]; };"), { name: "TypeError", message: /'N'/ });
   assert.throws(() => ffi.cdef("struct s { float f : 3; };"), TypeError);
-  assert.throws(() => ffi.cdef("struct s { int a; char rest[]; };"), { name: "TypeError", message: /flexible/ });
+  assert.throws(() => ffi.cdef("struct s { int a; char rest[]; };"), {
+    name: "TypeError",
+    message: /flexible/,
+  });
   // K&R and C++ are not C declarations it reads.
   assert.throws(() => ffi.cdef("int f(a, b) int a; int b;"), TypeError);
   assert.throws(() => ffi.cdef("class A { int x; };"), TypeError);
