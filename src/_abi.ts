@@ -9,7 +9,13 @@
  * @module
  */
 
-import { _fieldsOf, type StructDefinition } from "./struct.ts";
+import { kCodec } from "./_codec.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
+import type { StructDefinition } from "./struct.ts";
+
+function fieldsOf(def: { readonly [kCodec]: unknown }): readonly FieldInfo[] {
+  return (def[kCodec] as StructCodec).fields;
+}
 
 /** Whether `def` needs the eightbyte description (not a plain list of its members). @internal */
 export function _needsAbiFields(def: StructDefinition): boolean {
@@ -43,8 +49,8 @@ export function _abiFields(def: StructDefinition): Deno.NativeType[] {
   return out;
 }
 
-function mark(def: StructDefinition, base: number, cls: Uint8Array): void {
-  for (const f of _fieldsOf(def)) {
+function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array): void {
+  for (const f of fieldsOf(def)) {
     if (f.bits !== undefined) {
       cls.fill(INT, base + Math.floor(f.bitOffset / 8), base + Math.ceil((f.bitOffset + f.bits) / 8));
       continue;
@@ -52,7 +58,7 @@ function mark(def: StructDefinition, base: number, cls: Uint8Array): void {
     const elem = f.codec.size;
     for (let i = 0; i < (f.length ?? 1); i++) {
       const at = base + f.offset + i * elem;
-      if (f.def !== null) mark(f.def, at, cls);
+      if (f.def !== null) mark(f.def as StructDefinition, at, cls);
       else {
         const c = f.prim === "f32" || f.prim === "f64" ? FLOAT : INT;
         for (let b = at; b < at + elem; b++) if (cls[b] !== INT) cls[b] = c;

@@ -13,21 +13,72 @@
  */
 
 import { _readBits, _writeBits } from "./_bitfield.ts";
-import type { Chunk } from "./_chunk.ts";
+import { _foreignChunk, type Chunk } from "./_chunk.ts";
 import type { Codec } from "./_codec.ts";
+import { _isTypedPointer } from "./_typed_access.ts";
 import { _native } from "./_native.ts";
-import { _freedError, FfiError } from "./errors.ts";
-import { _fieldsOf, type FieldInfo, type StructDefinition } from "./struct.ts";
-import { _isView, _viewSlots, type Slots } from "./struct_view.ts";
-import { _foreignChunk, _isTypedPointer, type TypedPointer } from "./typed_pointer.ts";
-import { _describe } from "./types.ts";
+import { _describe } from "./errors.ts";
+import type { PrimitiveName } from "./types.ts";
+import type { TypedPointer } from "./typed_pointer.ts";
+
+/** What a definition knows about one field. @internal */
+export interface FieldInfo {
+  readonly name: string;
+  readonly index: number;
+  readonly offset: number;
+  /** Bytes the field takes (element size × length). */
+  readonly size: number;
+  readonly align: number;
+  /** Element count for arrays, or `undefined` for a single value. */
+  readonly length: number | undefined;
+  /** Canonical primitive name, or null for a nested struct. */
+  readonly prim: PrimitiveName | null;
+  /** The nested struct's definition, or null. */
+  readonly def: object | null;
+  /** Codec of one element: a {@linkcode StructCodec} for a nested struct. */
+  readonly codec: Codec;
+  /** `field "name"`, for messages. */
+  readonly what: string;
+  /** `u8[32]`, `struct (8 bytes)`: for descriptions. */
+  readonly desc: string;
+  /** Set for a bitfield: its width in bits. */
+  readonly bits: number | undefined;
+  /** For a bitfield: the offset of its first bit from the start of the struct. */
+  readonly bitOffset: number;
+}
+
+/** The codec of a struct definition: also its fields, and how to make a view of it. @internal */
+export interface StructCodec extends Codec {
+  readonly def: object;
+  readonly fields: readonly FieldInfo[];
+  makeView(chunk: Chunk, o: number, managed: boolean, lo: number, hi: number): object;
+}
+
+/**
+ * The method by which a view tells a whole-struct copy its definition and where its bytes are (so
+ * that a view of the same definition is copied as bytes): installed on each view prototype by
+ * `struct_view.ts`, which is above this module.
+ * @internal
+ */
+export const kViewSource: unique symbol = Symbol("lune-ffi.viewSource");
+
+/** What `[kViewSource]()` returns. @internal */
+export interface ViewSource {
+  readonly def: object;
+  readonly chunk: Chunk;
+  readonly off: number;
+}
+
+function fieldsOf(f: FieldInfo): readonly FieldInfo[] {
+  return (f.codec as StructCodec).fields;
+}
 
 const encoder = new TextEncoder();
 
 /** Copies the struct `def` at offset `o` of `c` out as a plain object. @internal */
-export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<string, unknown> {
+export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of _fieldsOf(def)) {
+  for (const f of fields) {
     const at = o + f.offset;
     let v: unknown;
     if (f.bits !== undefined) {
@@ -37,12 +88,12 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
       const stride = f.codec.size;
       for (let i = 0; i < f.length; i++) {
         arr[i] = f.def !== null
-          ? _readStruct(f.def, c, at + i * stride)
+          ? _readStruct(fieldsOf(f), c, at + i * stride)
           : f.codec.read(c, null, at + i * stride);
       }
       v = arr;
     } else {
-      v = f.def !== null ? _readStruct(f.def, c, at) : f.codec.read(c, null, at);
+      v = f.def !== null ? _readStruct(fieldsOf(f), c, at) : f.codec.read(c, null, at);
     }
     // A field may be called `__proto__`: define it rather than assign it.
     Object.defineProperty(out, f.name, { value: v, writable: true, enumerable: true, configurable: true });
@@ -52,27 +103,26 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
 
 /**
  * Writes a plain object (or a view of another definition, read as an object of its fields) into the
- * struct `def` at offset `o` of `c`; a view of the same definition is copied as bytes. An object is a
- * C designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
+ * struct at offset `o` of `c`; a view of the same definition is copied as bytes. An object is a C
+ * designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
  * @internal
  */
-export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unknown, what: string): void {
-  if (_isView(v)) {
-    const src = v as Slots;
-    if (src[_viewSlots.kDef] === def) {
-      return copyBytes(c, o, src[_viewSlots.kC], src[_viewSlots.kO], def.size, what);
-    }
-  } else if (typeof v !== "object" || v === null) {
+export function _writeStruct(codec: StructCodec, c: Chunk, o: number, v: unknown, what: string): void {
+  if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot write ${_describe(v)} to ${what}: expected a plain object with the fields ${
-        def.fields().join(", ")
+        codec.fields.map((f) => f.name).join(", ")
       }`,
     );
+  }
+  if (kViewSource in v) {
+    const src = (v as { [kViewSource](): ViewSource })[kViewSource]();
+    if (src.def === codec.def) return copyBytes(c, o, src.chunk, src.off, codec.size, what);
   }
   // Built in a zeroed scratch copy, then copied in: the fields the object does not name are zero (a C
   // designated initialiser), and a bad value writes nothing. The scratch stands in for the chunk as
   // in `_writeArray` (its `owner` allocates the copies of JS strings written to `char*` fields).
-  const scratch = new Uint8Array(def.size);
+  const scratch = new Uint8Array(codec.size);
   const tmp = {
     buf: scratch.buffer,
     u8: scratch,
@@ -80,55 +130,49 @@ export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unkn
     owner: c.owner,
     freed: false,
   };
-  initialise(def, tmp as Chunk, 0, v as Record<string, unknown>, what);
+  initialise(codec, tmp as unknown as Chunk, 0, v as Record<string, unknown>, what);
   c.u8.set(scratch, o);
 }
 
-/** Writes the fields `obj` names into zeroed memory; a name `def` lacks is a TypeError. */
+/** Writes the fields `obj` names into zeroed memory; a name the struct lacks is a TypeError. */
 function initialise(
-  def: StructDefinition,
+  codec: StructCodec,
   c: Chunk,
   o: number,
   obj: Record<string, unknown>,
   what: string,
 ): void {
-  const names = namesOf(def);
+  const names = namesOf(codec);
   for (const k in obj) {
     if (!names.has(k)) {
       throw new TypeError(
-        `Cannot write ${what}: the struct has no field "${k}" (fields: ${def.fields().join(", ")})`,
+        `Cannot write ${what}: the struct has no field "${k}" (fields: ${[...names].join(", ")})`,
       );
     }
   }
-  for (const f of _fieldsOf(def)) {
+  for (const f of codec.fields) {
     const fv = obj[f.name];
     if (fv === undefined && !(f.name in obj)) continue;
     const fwhat = `${what}.${f.name}`;
-    if (f.def !== null && f.length === undefined && typeof fv === "object" && fv !== null && !_isView(fv)) {
-      initialise(f.def, c, o + f.offset, fv as Record<string, unknown>, fwhat);
-    } else {
-      writeField(c, o, f, fv, fwhat);
-    }
+    if (f.bits !== undefined) _writeBits(c, o, f, fv, fwhat);
+    else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
+    else if (f.def === null) f.codec.write(c, null, o + f.offset, fv, fwhat);
+    else if (typeof fv === "object" && fv !== null && !(kViewSource in fv)) {
+      initialise(f.codec as StructCodec, c, o + f.offset, fv as Record<string, unknown>, fwhat);
+    } else _writeStruct(f.codec as StructCodec, c, o + f.offset, fv, fwhat);
   }
 }
 
-function writeField(c: Chunk, o: number, f: FieldInfo, fv: unknown, what: string): void {
-  if (f.bits !== undefined) _writeBits(c, o, f, fv, what);
-  else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, what);
-  else if (f.def !== null) _writeStruct(f.def, c, o + f.offset, fv, what);
-  else f.codec.write(c, null, o + f.offset, fv, what);
-}
+const nameSets = new WeakMap<StructCodec, Set<string>>();
 
-const nameSets = new WeakMap<StructDefinition, Set<string>>();
-
-function namesOf(def: StructDefinition): Set<string> {
-  let s = nameSets.get(def);
-  if (s === undefined) nameSets.set(def, s = new Set(def.fields()));
+function namesOf(codec: StructCodec): Set<string> {
+  let s = nameSets.get(codec);
+  if (s === undefined) nameSets.set(codec, s = new Set(codec.fields.map((f) => f.name)));
   return s;
 }
 
 function copyBytes(dst: Chunk, dOff: number, src: Chunk, sOff: number, n: number, what: string): void {
-  if (src.freed) throw _freedError(`copy a struct into ${what}`);
+  src.check(`copy a struct into ${what}`);
   if (src === dst) dst.u8.copyWithin(dOff, sOff, sOff + n);
   else dst.u8.set(new Uint8Array(src.buf, sOff, n), dOff);
 }
@@ -195,34 +239,52 @@ export function _writeArray(c: Chunk, o: number, f: FieldInfo, v: unknown, what:
   };
   for (let i = 0; i < len; i++) {
     const e = at(i);
-    if (f.def !== null) _writeStruct(f.def, tmp as Chunk, i * stride, e, `${what}[${i}]`);
+    if (f.def !== null) _writeStruct(f.codec as StructCodec, tmp as Chunk, i * stride, e, `${what}[${i}]`);
     else f.codec.write(tmp as Chunk, null, i * stride, e, `${what}[${i}]`);
   }
   scratch.fill(0, len * stride);
   c.u8.set(scratch, o);
 }
 
-/** The codec of `def`: copies the whole struct to and from a plain object. @internal */
-export function _buildCodec(def: StructDefinition, fields: readonly FieldInfo[]): Codec {
-  const size = def.size;
-  return {
-    name: `struct { ${fields.map((f) => `${f.name}: ${f.desc}`).join("; ")} }`,
+/** Most fields a struct's description lists. */
+const MAX_DESCRIBED = 8;
+
+/**
+ * The codec of the definition `def`: copies the whole struct to and from a plain object. Its name
+ * describes the top level only (a nested struct is `struct (N bytes)`): spelled out all the way
+ * down, 22 levels of nesting took 315 MB.
+ * @internal
+ */
+export function _buildCodec(
+  def: object,
+  fields: readonly FieldInfo[],
+  size: number,
+  align: number,
+  makeView: StructCodec["makeView"],
+): StructCodec {
+  const listed = fields.slice(0, MAX_DESCRIBED).map((f) => `${f.name}: ${f.desc}`);
+  if (fields.length > MAX_DESCRIBED) listed.push(`... ${fields.length - MAX_DESCRIBED} more`);
+  const codec: StructCodec = {
+    name: `struct { ${listed.join("; ")} }`,
     size,
-    align: def.alignment,
+    align,
+    def,
+    fields,
+    makeView,
     read(c, b, o) {
-      if (c === null) return _readStruct(def, foreignAt(b, o, size), 0);
-      return _readStruct(def, c, o);
+      if (c === null) return _readStruct(fields, foreignAt(b, o, size), 0);
+      return _readStruct(fields, c, o);
     },
     write(c, b, o, v, what) {
-      if (c === null) return _writeStruct(def, foreignAt(b, o, size), 0, v, what);
-      _writeStruct(def, c, o, v, what);
+      if (c === null) return _writeStruct(codec, foreignAt(b, o, size), 0, v, what);
+      _writeStruct(codec, c, o, v, what);
     },
   };
+  return codec;
 }
 
 /** A chunk over unmanaged memory at `base + o`, for whole-struct copies. */
 function foreignAt(base: Deno.PointerValue, o: number, size: number): Chunk {
   const addr = (base === null ? 0 : _native().lffi_mem_addr(base)) + o;
-  if (addr === 0) throw new FfiError(`Cannot access a struct of ${size} bytes at a null pointer`);
-  return _foreignChunk(addr, size);
+  return _foreignChunk(addr, size, `access a struct of ${size} bytes`);
 }

@@ -4,10 +4,9 @@
  * @module
  */
 
+import { _text, _textUpToNul } from "./_chars.ts";
 import { _rawOf, _span, type PointerLike } from "./pointer.ts";
-import { _describe } from "./types.ts";
-
-const decoder = new TextDecoder();
+import { _describe } from "./errors.ts";
 
 /**
  * Decodes C text as UTF-8: `len` bytes (embedded NULs kept), or up to the first NUL. `ptr` is any
@@ -48,7 +47,7 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
         return raw.readString();
       } else {
         if (len === 0) return "";
-        return decoder.decode(
+        return _text(
           new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(raw.toLightUserData()!, len)),
         );
       }
@@ -74,15 +73,7 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
     if (len > window.length) {
       throw new RangeError(`ffi.string(): cannot read ${len} bytes: only ${window.length} are in bounds`);
     }
-    return decoder.decode(window.subarray(0, len));
+    return _text(window.subarray(0, len));
   }
-  const nul = window.indexOf(0);
-  return decoder.decode(nul < 0 ? window : window.subarray(0, nul));
-}
-
-/** `toString()` of `i8`/`u8` TypedPointers (typed arrays over the memory): the text up to the NUL. @internal */
-export function _charsToString(this: ArrayBufferView): string {
-  const bytes = new Uint8Array(this.buffer, this.byteOffset, this.byteLength);
-  const nul = bytes.indexOf(0);
-  return decoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+  return _textUpToNul(window);
 }

@@ -11,38 +11,18 @@
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
-import { _codecOf, type Codec, kCodec } from "./_codec.ts";
-import { _buildCodec } from "./_struct_codec.ts";
+import { type Codec, kCodec } from "./_codec.ts";
+import { _buildCodec, type FieldInfo, type StructCodec } from "./_struct_codec.ts";
+import { _describe } from "./errors.ts";
 import { _layout } from "./layout.ts";
+import { _codecOf, type FieldName, type FieldSpec, type StructType } from "./pointer.ts";
 import { _buildViewClass, type ViewCtor } from "./struct_view.ts";
-import type { FieldName, FieldSpec, StructView } from "./struct_types.ts";
-import { _describe, _primitive, type AnyString, type PrimitiveName } from "./types.ts";
+import { _primitive, type AnyString, type PrimitiveName } from "./types.ts";
 
-/** What a definition knows about one field. @internal */
-export interface FieldInfo {
-  readonly name: string;
-  readonly index: number;
-  readonly offset: number;
-  /** Bytes the field takes (element size × length). */
-  readonly size: number;
-  readonly align: number;
-  /** Element count for arrays, or `undefined` for a single value. */
-  readonly length: number | undefined;
-  /** Canonical primitive name, or null for a nested struct. */
-  readonly prim: PrimitiveName | null;
-  readonly def: StructDefinition | null;
-  /** Codec of one element. */
-  readonly codec: Codec;
-  /** `field "name"`, for messages. */
-  readonly what: string;
-  /** `u8[32]`, `struct {...}`: for descriptions. */
-  readonly desc: string;
-  /** Set for a bitfield: its width in bits. */
-  readonly bits: number | undefined;
-  /** For a bitfield: the offset of its first bit from the start of the struct. */
-  readonly bitOffset: number;
-}
+export type { FieldInfo } from "./_struct_codec.ts";
+
+/** The largest struct: what one ArrayBuffer over unmanaged memory may hold (`_MAX_VIEW_BYTES`). */
+const MAX_STRUCT_SIZE = 2 ** 32;
 
 /** How {@linkcode struct} lays a definition out; see {@linkcode StructDefinition}. */
 export interface StructOptions {
@@ -65,23 +45,7 @@ const BITFIELD_TYPES = new Set([
   "usize",
 ]);
 
-/**
- * A view of `def` at offset `o` of `c`: set by StructDefinition's static block, as only the definition
- * holds its view class.
- * @internal
- */
-export let _makeView: (
-  def: StructDefinition,
-  c: Chunk,
-  o: number,
-  managed: boolean,
-  lo: number,
-  hi: number,
-) => StructView;
-
-/** The fields of a definition, for the view and codec modules. @internal */
-export let _fieldsOf: (def: StructDefinition) => readonly FieldInfo[];
-
+/** `ffi.struct()` or `ffi.union()`: the definition being built, for messages. */
 let fn = "ffi.struct()";
 
 function fieldError(i: number, name: unknown, msg: string, E: ErrorConstructor = TypeError): Error {
@@ -106,15 +70,15 @@ function parseField(spec: unknown, i: number): ParsedField {
       def: spec,
       codec: spec[kCodec],
       what: `field ${i}`,
-      desc: spec[kCodec].name,
+      desc: `${spec.kind} (${spec.size} bytes)`,
       bits: undefined,
       bitOffset: 0,
     };
   }
   if (!Array.isArray(spec) || spec.length < 2 || spec.length > 3) {
     throw new TypeError(
-      `${fn}: field ${i} must be [name, type], [name, type, length], [name, type, { bits }] or an anonymous ` +
-        `struct or union definition, got ${_describe(spec)}`,
+      `${fn}: field ${i} must be [name, type], [name, type, length], [name, type, { bits }] or an ` +
+        `anonymous struct or union definition, got ${_describe(spec)}`,
     );
   }
   const [name, type, length] = spec as [unknown, unknown, unknown];
@@ -130,7 +94,7 @@ function parseField(spec: unknown, i: number): ParsedField {
   if (type instanceof StructDefinition) {
     def = type;
     codec = type[kCodec];
-    elemDesc = codec.name;
+    elemDesc = `${type.kind} (${type.size} bytes)`;
   } else {
     const info = typeof type === "string" ? _primitive(type) : undefined;
     if (info === undefined) {
@@ -158,13 +122,14 @@ function parseField(spec: unknown, i: number): ParsedField {
       throw fieldError(i, name, `must have an integer bit width ({ bits: n }), got ${_describe(bits)}`);
     }
     const max = prim === "bool" ? 1 : codec.size * 8;
-    if (bits < (name === "" ? 0 : 1) || bits > max) {
+    const min = name === "" ? 0 : 1;
+    if (bits < min || bits > max) {
       throw fieldError(
         i,
         name,
-        `has a bit width of ${bits}: a ${name === "" ? "" : "named "}${elemDesc} bitfield takes ${
-          name === "" ? 0 : 1
-        } to ${max} bits`,
+        `has a bit width of ${bits}: a ${
+          name === "" ? "" : "named "
+        }${elemDesc} bitfield takes ${min} to ${max} bits`,
         RangeError,
       );
     }
@@ -174,6 +139,16 @@ function parseField(spec: unknown, i: number): ParsedField {
     }
     if (!Number.isInteger(length) || length <= 0) {
       throw fieldError(i, name, `must have a positive integer array length, got ${length}`, RangeError);
+    }
+    // Past this, offsets are no longer exact, and no memory could hold one anyway.
+    if (codec.size * length > MAX_STRUCT_SIZE) {
+      throw fieldError(
+        i,
+        name,
+        `has an array length of ${length}: ${codec.size * length} bytes is more than a struct can hold ` +
+          `(${MAX_STRUCT_SIZE})`,
+        RangeError,
+      );
     }
     count = length;
   }
@@ -206,18 +181,18 @@ function flatten(
   parsed: readonly ParsedField[],
   offsets: readonly number[],
   bitOffsets: readonly (number | undefined)[],
-) {
+): readonly FieldInfo[] {
   const out: ParsedField[] = [];
   parsed.forEach((f, i) => {
     if (f.name !== "") {
       out.push({ ...f, offset: offsets[i], bitOffset: bitOffsets[i] ?? 0 });
     } else if (f.bits === undefined) {
-      for (const g of _fieldsOf(f.def!)) {
+      for (const g of (f.codec as StructCodec).fields) {
         out.push({ ...g, offset: g.offset + offsets[i], bitOffset: g.bitOffset + offsets[i] * 8 });
       }
     }
   });
-  return out.map((f, index) => Object.freeze({ ...f, index }));
+  return Object.freeze(out.map((f, index) => Object.freeze({ ...f, index })));
 }
 
 /**
@@ -241,7 +216,8 @@ function flatten(
  * assert.deepEqual(Player.fields(), ["x", "y", "health", "name"]);
  * ```
  */
-export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpec[]>
+  implements StructType<F> {
   /** Total size in bytes, tail padding included. */
   readonly size: number;
   /** Alignment in bytes: the largest alignment of its fields. */
@@ -258,8 +234,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
   readonly spec: F;
   #fields: readonly FieldInfo[];
   #byName: Map<string, FieldInfo>;
-  #Ctor: ViewCtor;
-  #codec: Codec;
+  #codec: StructCodec;
 
   /**
    * Lays out `fields` (see {@linkcode struct}, which is the usual way to call this).
@@ -274,6 +249,11 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    * ```
    */
   constructor(fields: F, options?: StructOptions & { readonly union?: boolean }) {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(
+        `ffi.struct(): expected an options object ({ packed: true }), got ${_describe(options)}`,
+      );
+    }
     const isUnion = options?.union === true;
     fn = isUnion ? "ffi.union()" : "ffi.struct()";
     if (!Array.isArray(fields)) {
@@ -282,16 +262,13 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
     if (fields.length === 0) {
       throw new TypeError(`${fn}: a ${isUnion ? "union" : "struct"} needs at least one field`);
     }
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`${fn}: expected an options object ({ packed: true }), got ${_describe(options)}`);
-    }
     const packed = options?.packed === true;
     const parsed = fields.map((spec, i) => parseField(spec, i));
     const layout = _layout(
       parsed.map((f) => ({ size: f.size, align: f.align, bits: f.bits, unnamed: f.name === "" })),
       { union: isUnion, packed },
     );
-    const infos: readonly FieldInfo[] = flatten(parsed, layout.offsets, layout.bitOffsets);
+    const infos = flatten(parsed, layout.offsets, layout.bitOffsets);
     const byName = new Map<string, FieldInfo>();
     for (const f of infos) {
       const prev = byName.get(f.name);
@@ -302,25 +279,41 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
       }
       byName.set(f.name, f);
     }
+    if (layout.size > MAX_STRUCT_SIZE) {
+      throw new RangeError(
+        `${fn}: the ${isUnion ? "union" : "struct"} takes ${layout.size} bytes, more than ${MAX_STRUCT_SIZE}`,
+      );
+    }
     this.size = layout.size;
     this.alignment = layout.align;
     this.fieldCount = infos.length;
     this.kind = isUnion ? "union" : "struct";
     this.packed = packed;
     this.spec = Object.freeze(
-      fields.map((f) => f instanceof StructDefinition ? f : Object.freeze([...f])),
+      fields.map((f) => f instanceof StructDefinition ? f : Object.freeze([...(f as readonly unknown[])])),
     ) as unknown as F;
     this.#fields = Object.freeze(infos);
     this.#byName = byName;
-    this.#Ctor = _buildViewClass(this, infos);
-    this.#codec = _buildCodec(this, infos);
+    // The view class is built on first use: a definition used only for calls or copies never pays
+    // for one.
+    let Ctor: ViewCtor | undefined;
+    const codec: StructCodec = _buildCodec(
+      this,
+      infos,
+      layout.size,
+      layout.align,
+      (c, o, managed, lo, hi) => {
+        Ctor ??= _buildViewClass(codec, infos);
+        return new Ctor(c, o, managed, lo, hi);
+      },
+    );
     if (isUnion || packed) {
-      // The codec's name describes fields; say what kind of definition it is too.
-      this.#codec = {
-        ...this.#codec,
-        name: `${packed ? "packed " : ""}${this.#codec.name.replace(/^struct/, this.kind)}`,
-      };
+      // The codec's name describes the fields; say what kind of definition it is too.
+      (codec as { name: string }).name = `${packed ? "packed " : ""}${
+        codec.name.replace(/^struct/, this.kind)
+      }`;
     }
+    this.#codec = codec;
     Object.freeze(this);
   }
 
@@ -399,9 +392,9 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
     return `StructDefinition ${this.#codec.name} (size ${this.size}, alignment ${this.alignment})`;
   }
 
-  static {
-    _fieldsOf = (def) => def.#fields;
-    _makeView = (def, c, o, managed, lo, hi) => new def.#Ctor(c, o, managed, lo, hi) as unknown as StructView;
+  /** Short description for error messages. */
+  [Symbol.for("lune-ffi.describe")](): string {
+    return `a StructDefinition (size ${this.size})`;
   }
 }
 
@@ -412,7 +405,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  *
  * Declared `as const`, the definition is precisely typed: its views have exactly its fields, each
  * of the type it reads as, and an unknown field is a compile error. Without `as const` the field
- * names are plain `string`s and its views are loose ({@linkcode LooseStructView}: any property, of
+ * names are plain `string`s and its views are loose (`LooseStructView`: any property, of
  * type `any`), so every write the run time accepts compiles as written. Type names are checked at
  * run time: an unknown one is a `TypeError` naming it.
  *
