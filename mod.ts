@@ -83,3 +83,5 @@ export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback } from "./src/callback.ts";
+export { fn, type SignatureLike } from "./src/function.ts";
+export { errno, lastError } from "./src/errno.ts";

@@ -53,6 +53,7 @@ export class Chunk {
   free(): void {
     if (this.freed) return;
     this.freed = true;
+    _pending.frees++;
     if (_pending.depth === 0) {
       // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.
       this.buf = this.buf.transfer(0);
