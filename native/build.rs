@@ -36,7 +36,10 @@ fn main() {
     println!(
         "cargo:warning=libffi not found (looked for libffi_pic.a / libffi.a in {}). Install it \
          (Debian/Ubuntu: apt-get install libffi-dev) or set LUNE_FFI_LIBFFI_DIR.",
-        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     std::process::exit(1);
 }

@@ -105,7 +105,10 @@ export function _ffiWords(t: TypeSpec): readonly number[] {
 
 const primitiveSpecs = new Map<PrimitiveName, TypeSpec>();
 for (const name of Object.keys(DENO_TYPE) as PrimitiveName[]) {
-  primitiveSpecs.set(name, Object.freeze({ name, struct: null, native: DENO_TYPE[name], label: name, key: name }));
+  primitiveSpecs.set(
+    name,
+    Object.freeze({ name, struct: null, native: DENO_TYPE[name], label: name, key: name }),
+  );
 }
 
 /** The structs already mapped to Deno types, by definition. */

@@ -62,7 +62,9 @@ function prepare(name: string, sig: Signature, nfixed: number): Prepared {
   const layout = new Uint32Array(3 + 3 * (n + 1));
   const handle = _native().lffi_call_prepare(desc, desc.length, n, nfixed, layout, layout.length);
   if (handle === null) {
-    throw new TypeError(`Cannot prepare a call of ${name}: the C calling convention cannot pass this signature`);
+    throw new TypeError(
+      `Cannot prepare a call of ${name}: the C calling convention cannot pass this signature`,
+    );
   }
   // libffi laid the structs out itself: a layout it cannot express (a packed struct, a union) would
   // be passed wrongly, so it must agree with the struct's own.
@@ -290,7 +292,8 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
       `arguments.length);`,
   );
   // String copies (arguments, and `char*` fields of struct arguments) are freed when the call ends.
-  const scoped = sig.args.some((t) => t.name === "string" || t.name === "struct") || sig.ret.name === "struct";
+  const scoped = sig.args.some((t) => t.name === "string" || t.name === "struct") ||
+    sig.ret.name === "struct";
   if (scoped) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);
   if (userCode) lines.push("const f0 = P.frees;");

@@ -18,9 +18,16 @@ import { _describe } from "./types.ts";
  * (type values: names or struct definitions), and whether it is variadic.
  */
 export interface SignatureLike {
+  /** The C function's name, used in error messages. */
   readonly name?: string;
+  /** The result type. */
   readonly ret: CType;
+  /** The types of the fixed arguments. */
   readonly args: readonly CType[];
+  /**
+   * Whether the prototype ends in `...`: calls pass the fixed arguments, then a C type and a value
+   * for each extra argument (`printf(fmt, "int", 7, "double", 2.5)`).
+   */
   readonly variadic?: boolean;
 }
 
@@ -66,6 +73,20 @@ export function fn<R extends CType>(
   ret: R,
   argTypes: readonly CType[],
 ): (...args: unknown[]) => CResult<R>;
+/**
+ * {@linkcode fn} with the signature as one object `{ name?, ret, args, variadic? }` (what `ffi.cdef`
+ * makes of a prototype).
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libm = ffi.load("libm.so.6");
+ * const pow = ffi.fn(libm.getSymbol("pow")!, { name: "pow", ret: "f64", args: ["f64", "f64"] });
+ * assert.equal(pow(2, 8), 256);
+ * ```
+ */
 export function fn(
   target: PointerLike | Deno.PointerValue,
   signature: SignatureLike,

@@ -361,7 +361,9 @@ export class Library {
    */
   #route(sig: Signature): string {
     if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return "engine";
-    if (!_hasVarargTrampolines || !sig.args.some((a) => a.name === "f32" || a.name === "f64")) return "direct";
+    if (!_hasVarargTrampolines || !sig.args.some((a) => a.name === "f32" || a.name === "f64")) {
+      return "direct";
+    }
     return _trampolineName(sig) ?? "engine";
   }
 

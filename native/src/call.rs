@@ -132,7 +132,12 @@ fn primitive(code: u32) -> Option<FfiType> {
         11 | FFI_TYPE_SINT64 | FFI_TYPE_POINTER => (8, 8),
         _ => return None,
     };
-    Some(FfiType { size, alignment: align, type_: code as u16, elements: ptr::null_mut() })
+    Some(FfiType {
+        size,
+        alignment: align,
+        type_: code as u16,
+        elements: ptr::null_mut(),
+    })
 }
 
 fn read_type(p: &mut Prepared, r: &mut Reader, depth: u32) -> Option<*mut FfiType> {
@@ -158,7 +163,12 @@ fn read_type(p: &mut Prepared, r: &mut Reader, depth: u32) -> Option<*mut FfiTyp
         elems.push(ptr::null_mut());
         let e = elems.as_mut_ptr();
         p.elements.push(elems); // moving the Vec keeps its heap buffer (and `e`) where it is
-        Box::new(FfiType { size: 0, alignment: 0, type_: FFI_TYPE_STRUCT as u16, elements: e })
+        Box::new(FfiType {
+            size: 0,
+            alignment: 0,
+            type_: FFI_TYPE_STRUCT as u16,
+            elements: e,
+        })
     } else {
         Box::new(primitive(code)?)
     };
@@ -217,10 +227,18 @@ pub unsafe extern "C" fn lffi_call_prepare(
         block_size: 0,
         ret_offset: 0,
     });
-    let mut r = Reader { words, at: 0, nodes: 0 };
-    let Some(rtype) = read_type(&mut p, &mut r, 0) else { return ptr::null_mut() };
+    let mut r = Reader {
+        words,
+        at: 0,
+        nodes: 0,
+    };
+    let Some(rtype) = read_type(&mut p, &mut r, 0) else {
+        return ptr::null_mut();
+    };
     for _ in 0..nargs {
-        let Some(t) = read_type(&mut p, &mut r, 0) else { return ptr::null_mut() };
+        let Some(t) = read_type(&mut p, &mut r, 0) else {
+            return ptr::null_mut();
+        };
         // SAFETY: `t` points to a boxed FfiType owned by `p.types`.
         if unsafe { (*t).type_ } as u32 == FFI_TYPE_VOID {
             return ptr::null_mut();
@@ -230,7 +248,11 @@ pub unsafe extern "C" fn lffi_call_prepare(
     if r.at != words.len() {
         return ptr::null_mut();
     }
-    let atypes = if nargs == 0 { ptr::null_mut() } else { p.atypes.as_mut_ptr() };
+    let atypes = if nargs == 0 {
+        ptr::null_mut()
+    } else {
+        p.atypes.as_mut_ptr()
+    };
     let status = if nfixed < nargs {
         // SAFETY: every type pointer is live and owned by `p`, which outlives the cif.
         unsafe { ffi_prep_cif_var(&mut p.cif, FFI_DEFAULT_ABI, nfixed, nargs, rtype, atypes) }
@@ -302,17 +324,26 @@ pub unsafe extern "C" fn lffi_call_block_init(
     unsafe {
         ptr::write(block.cast::<*const c_void>(), prepared);
         ptr::write(block.add(8).cast::<*const c_void>(), func);
-        ptr::write(block.add(16).cast::<*mut u8>(), block.add(p.ret_offset as usize));
+        ptr::write(
+            block.add(16).cast::<*mut u8>(),
+            block.add(p.ret_offset as usize),
+        );
         ptr::write(block.add(24).cast::<*mut c_int>(), errno_cell);
         for (i, off) in p.offsets.iter().take(p.nargs as usize).enumerate() {
-            ptr::write(block.add(HEADER + 8 * i).cast::<*mut u8>(), block.add(*off as usize));
+            ptr::write(
+                block.add(HEADER + 8 * i).cast::<*mut u8>(),
+                block.add(*off as usize),
+            );
         }
     }
     1
 }
 
 extern "C" {
-    #[cfg_attr(any(target_os = "macos", target_os = "ios", target_os = "freebsd"), link_name = "__error")]
+    #[cfg_attr(
+        any(target_os = "macos", target_os = "ios", target_os = "freebsd"),
+        link_name = "__error"
+    )]
     #[cfg_attr(target_os = "linux", link_name = "__errno_location")]
     #[cfg_attr(windows, link_name = "_errno")]
     fn errno_location() -> *mut c_int;

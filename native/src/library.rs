@@ -318,9 +318,20 @@ macro_rules! stack_trampoline {
 
 #[cfg(all(target_arch = "x86_64", unix))]
 stack_trampoline!(
-    lffi_vararg_stack0 = 8, lffi_vararg_stack1 = 16, lffi_vararg_stack2 = 24, lffi_vararg_stack3 = 32,
-    lffi_vararg_stack4 = 40, lffi_vararg_stack5 = 48, lffi_vararg_stack6 = 56, lffi_vararg_stack7 = 64,
-    lffi_vararg_stack8 = 72, lffi_vararg_stack9 = 80, lffi_vararg_stack10 = 88, lffi_vararg_stack11 = 96,
-    lffi_vararg_stack12 = 104, lffi_vararg_stack13 = 112, lffi_vararg_stack14 = 120,
+    lffi_vararg_stack0 = 8,
+    lffi_vararg_stack1 = 16,
+    lffi_vararg_stack2 = 24,
+    lffi_vararg_stack3 = 32,
+    lffi_vararg_stack4 = 40,
+    lffi_vararg_stack5 = 48,
+    lffi_vararg_stack6 = 56,
+    lffi_vararg_stack7 = 64,
+    lffi_vararg_stack8 = 72,
+    lffi_vararg_stack9 = 80,
+    lffi_vararg_stack10 = 88,
+    lffi_vararg_stack11 = 96,
+    lffi_vararg_stack12 = 104,
+    lffi_vararg_stack13 = 112,
+    lffi_vararg_stack14 = 120,
     lffi_vararg_stack15 = 128,
 );
