@@ -5,10 +5,11 @@
  * pointers, C structs, shared-library loading and calls, C-callable callbacks and buffers.
  *
  * Managed memory (arenas, Buffers) is bounds-checked and dies with its arena; unmanaged pointers
- * (`ptr(addr)`, pointers from C) are unchecked, as in C. See README.md for the safety model and the
- * measured costs.
+ * (`ptr(addr)`, pointers from C) are unchecked, as in C. Run programs with `--allow-ffi`: the package
+ * carries its native library. The README covers platforms, the safety model and measured costs; the
+ * guide (`docs/guide.md`) how every type and call behaves.
  *
- * @example The seed's Quick Start, and a struct passed to C
+ * @example The Quick Start, and a struct passed to C
  * ```ts
  * import * as ffi from "@x/lune-ffi";
  * import assert from "node:assert/strict";
@@ -82,6 +83,7 @@ export { view } from "./src/struct_view.ts";
 export { cast, TypedPointer } from "./src/typed_pointer.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
-export { Callback, callback } from "./src/callback.ts";
+export { Callback, callback, type CallbackOptions } from "./src/callback.ts";
+export type { CallOptions, ErrnoResult } from "./src/_nonblocking.ts";
 export { fn, type SignatureLike } from "./src/function.ts";
 export { errno, lastError } from "./src/errno.ts";

@@ -1,5 +1,5 @@
 /**
- * The seed's Quick Start, for real: an arena, a typed pointer, a library call.
+ * The Quick Start, for real: an arena, a typed pointer, a library call.
  *
  * Run it with `npm run demo` (or `deno task demo`).
  *
@@ -17,7 +17,7 @@ const ints = ffi.cast(ptr, "i32");
 ints[0] = 42;
 console.log(ints[0]); // 42
 
-// Load a native library and call a function. (The seed uses kernel32.dll on Windows.)
+// Load a native library and call a function. (On Windows it would be kernel32.dll.)
 const libcName = Deno.build.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
 using libc = ffi.load(libcName);
 const pid = libc.call("getpid", "i32", []);

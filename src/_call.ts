@@ -284,16 +284,24 @@ function rethrow(): never {
 
 /**
  * Records an exception thrown inside a callback. The first one wins: later callbacks of the same
- * outer call return zero without running. If no call of ours is there to rethrow it (C was reached
- * through raw `Deno.dlopen`), it is rethrown from a microtask so it still surfaces as uncaught.
+ * outer call return zero without running. If no synchronous call of ours is there to rethrow it (C
+ * called from another thread, or was reached through raw `Deno.dlopen`), the callback's `claim`
+ * may give it to a pending nonblocking call, else it is rethrown from a microtask so it still
+ * surfaces as uncaught.
  * @internal
  */
-export function _fail(e: unknown): void {
+export function _fail(e: unknown, g?: { claim?: (e: unknown) => boolean }): void {
   if (_pending.has) return;
   _pending.has = true;
   _pending.error = e;
   queueMicrotask(() => {
-    if (_pending.has && _pending.error === e) rethrow();
+    if (!_pending.has || _pending.error !== e) return;
+    if (g?.claim?.(e)) {
+      _pending.has = false;
+      _pending.error = undefined;
+    } else {
+      rethrow();
+    }
   });
 }
 
@@ -641,7 +649,7 @@ export function _compileCallback(
   label: string,
   sig: Signature,
   fn: (...args: unknown[]) => unknown,
-  g: { open: boolean; closedError: () => Error },
+  g: { open: boolean; closedError: () => Error; claim?: (e: unknown) => boolean },
 ): (...args: unknown[]) => unknown {
   const n = sig.args.length;
   const params = sig.args.map((_, i) => `a${i}`);
@@ -654,7 +662,7 @@ export function _compileCallback(
   const body: string[] = [];
   // A closed callback C still calls (it closed itself, or its release waits for C to return) runs no
   // more: C gets zero and the outer call throws.
-  body.push(`if (P.has || !g.open) {\nif (!g.open) h.fail(g.closedError());\nreturn ${zero};\n}`);
+  body.push(`if (P.has || !g.open) {\nif (!g.open) h.fail(g.closedError(), g);\nreturn ${zero};\n}`);
   body.push(`P.depth++;`);
   body.push(`try {`);
   body.push(`const x = fn(${conv.join(", ")});`);
@@ -664,7 +672,7 @@ export function _compileCallback(
     body.push(toNative(sig.ret, "x", "c", "W", `S[${n}]`, true));
     body.push(`return c;`);
   }
-  body.push(`} catch (e) {\nh.fail(e);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
+  body.push(`} catch (e) {\nh.fail(e, g);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
   const fname = jsName(fn.name ? `${fn.name}_callback` : "callback");
   const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${body.join("\n")}\n};`;
   const what = `the return value (${sig.ret.label}) of ${label}`;

@@ -26,6 +26,14 @@ export class Chunk {
   freed = false;
   /** The arena this chunk belongs to; referenced so that live pointers keep it alive. */
   readonly owner: object | null;
+  /**
+   * How many pending nonblocking calls were given this memory: while above 0, C may be using it on
+   * another thread, so {@linkcode Chunk.free} hides it from JS at once but keeps it until the last
+   * such call has returned (see `_nonblocking.ts`).
+   */
+  pins = 0;
+  /** The memory of a chunk freed while pinned, kept (detached from every view) until unpinned. */
+  #held: ArrayBuffer | null = null;
 
   constructor(buf: ArrayBuffer, ptr: Deno.PointerObject, owner: object | null) {
     this.buf = buf;
@@ -54,17 +62,27 @@ export class Chunk {
     if (this.freed) return;
     this.freed = true;
     _pending.frees++;
-    if (_pending.depth === 0) {
+    if (_pending.depth === 0 && this.pins === 0) {
       // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.
       this.buf = this.buf.transfer(0);
     } else {
-      // Freed from inside a callback: C may still be working on this memory. Detach the views now,
-      // keep the backing store (transfer() moves it without copying) until C has returned.
+      // Freed from inside a callback, or while a nonblocking call has it: C may still be working on
+      // this memory. Detach the views now, keep the backing store (transfer() moves it without
+      // copying, so the address C has stays valid) until C has returned.
       const keep = this.buf.transfer();
-      _release(() => keep.transfer(0));
+      if (this.pins > 0) this.#held = keep;
+      else _release(() => keep.transfer(0));
       this.buf = new ArrayBuffer(0);
     }
     this.u8 = new Uint8Array(this.buf);
     this.dv = new DataView(this.buf);
+  }
+
+  /** Ends one pending call's use of the memory; the last one releases it if it was freed meanwhile. */
+  unpin(): void {
+    if (--this.pins !== 0 || this.#held === null) return;
+    const keep = this.#held;
+    this.#held = null;
+    _release(() => keep.transfer(0));
   }
 }

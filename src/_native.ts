@@ -1,43 +1,17 @@
 /**
- * Finds and opens the native core (`native/`, built by `cargo build --release`).
- *
- * The library is looked up next to this module (`../target/release/`), resolved from
- * `import.meta.url` so the working directory never matters, or at the path in the environment
- * variable `LUNE_FFI_NATIVE`.
+ * The native core's functions (`native/`), opened on first use by `_native_loader.ts`.
  *
  * @module
  */
 
-const LIB_STEM = "lune_ffi";
-/** Environment variable that overrides where the native library is loaded from. */
-export const NATIVE_ENV = "LUNE_FFI_NATIVE";
+import { _openNative, NATIVE_ENV, type OpenedNative } from "./_native_loader.ts";
 
-function libFileName(stem: string): string {
-  switch (Deno.build.os) {
-    case "windows":
-      return `${stem}.dll`;
-    case "darwin":
-      return `lib${stem}.dylib`;
-    default:
-      return `lib${stem}.so`;
-  }
-}
+export { NATIVE_ENV };
 
-/**
- * The path the native library is loaded from: `$LUNE_FFI_NATIVE` when set, else the cargo release
- * output beside this package.
- * @internal
- */
+/** The path the native library was loaded from (opening it first if needed). @internal */
 export function _nativeLibraryPath(): string {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = Deno.env.get(NATIVE_ENV);
-  } catch {
-    // Without --allow-env the override is simply unavailable; the default location still works.
-  }
-  if (fromEnv) return fromEnv;
-  const url = new URL(`../target/release/${libFileName(LIB_STEM)}`, import.meta.url);
-  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
+  if (opened === undefined) _native();
+  return opened!.path;
 }
 
 /** A pointer base plus an `f64` byte offset: see `native/src/lib.rs` for why. */
@@ -92,25 +66,14 @@ const SYMBOLS = {
 /** The native core's functions, typed. */
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let opened: OpenedNative<typeof SYMBOLS> | undefined;
 
 /**
- * The native core, opened on first use. Throws an `Error` that says how to build it when missing.
+ * The native core, opened on first use (see `_native_loader.ts` for where it is looked up and the
+ * errors it gives).
  * @internal
  */
 export function _native(): NativeSymbols {
-  if (lib === undefined) {
-    const path = _nativeLibraryPath();
-    try {
-      lib = Deno.dlopen(path, SYMBOLS);
-    } catch (cause) {
-      throw new Error(
-        `lune-ffi: cannot load its native library from ${path}: ${(cause as Error).message}. ` +
-          `Build it with \`cargo build --release\` (or \`deno task build\`) at the package root, ` +
-          `or point ${NATIVE_ENV} at a built copy.`,
-        { cause },
-      );
-    }
-  }
-  return lib.symbols;
+  if (opened === undefined) opened = _openNative(SYMBOLS);
+  return opened.library.symbols;
 }

@@ -17,7 +17,7 @@ const decoder = new TextDecoder();
 let makeBuffer: (raw: RawPointer, size: number) => Buffer;
 
 /**
- * A fixed-size block of zero-filled native memory (the seed's legacy Buffer). It can be passed
+ * A fixed-size block of zero-filled native memory (Lune's legacy Buffer). It can be passed
  * wherever a pointer goes (`ffi.read`, `ffi.copy`, library calls).
  *
  * @example

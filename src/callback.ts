@@ -6,6 +6,8 @@
  */
 
 import { _compileCallback, _release, _signature, type TypeSpec } from "./_call.ts";
+import { _callbackHolds, _Hold } from "./_hold.ts";
+import { _claimCallbackError } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
@@ -62,6 +64,10 @@ export class Callback {
   readonly #ret: CType;
   readonly #argCount: number;
   readonly #gate: { open: boolean };
+  /** Pending nonblocking calls that were given this callback: closing it waits for them. */
+  readonly #hold: _Hold;
+  readonly #address: bigint;
+  readonly #threadSafe: boolean;
 
   /** @internal Use {@linkcode callback}. */
   constructor(
@@ -70,16 +76,27 @@ export class Callback {
     ret: CType,
     argCount: number,
     gate: { open: boolean },
+    hold: _Hold,
+    threadSafe: boolean,
   ) {
     if (token !== kConstruct) {
       throw new TypeError("Callback cannot be constructed directly: use ffi.callback()");
     }
     this.#deno = deno;
     this.#gate = gate;
+    this.#hold = hold;
+    this.#threadSafe = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
     gates.set(this.#ptr, gate);
+    this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;
+    _callbackHolds.set(this.#address, hold);
+  }
+
+  /** Whether C may call it from any thread (made with `{ threadSafe: true }`). */
+  get threadSafe(): boolean {
+    return this.#threadSafe;
   }
 
   /** The C function pointer. Throws once the callback is closed. */
@@ -125,8 +142,19 @@ export class Callback {
     const deno = this.#deno;
     if (deno === null) return;
     this.#deno = null;
-    this.#gate.open = false;
     _markClosedCallback(this.#ptr);
+    if (_callbackHolds.get(this.#address) === this.#hold) _callbackHolds.delete(this.#address);
+    const gate = this.#gate;
+    if (this.#hold.busy) {
+      // A pending nonblocking call was given it: C may still call it until that call returns, and
+      // the call then runs as it would have (the trampoline stays, so do the function and its gate).
+      this.#hold.release(() => {
+        gate.open = false;
+        deno.close();
+      });
+      return;
+    }
+    gate.open = false;
     _release(() => deno.close());
   }
 
@@ -150,9 +178,34 @@ export class Callback {
 }
 
 /**
+ * Options of {@linkcode callback}.
+ */
+export interface CallbackOptions {
+  /**
+   * Let C call it from any thread, not only from inside a call made from JavaScript. The function
+   * still runs on the JavaScript thread: a call from another thread waits until that thread is free
+   * (awaiting a nonblocking call, a timer, I/O), then for the function's result. While the callback
+   * is open it keeps the program running (as a timer does); {@linkcode Callback.close} lets it end.
+   */
+  readonly threadSafe?: boolean;
+  /**
+   * Where an exception thrown by a thread-safe callback goes (C gets a zero value). Without it,
+   * the exception is reported as an uncaught error of the program: an `error` event on
+   * `globalThis` whose `error` is the thrown object (`preventDefault()` keeps the program alive);
+   * with no listener the program exits with the error on stderr.
+   */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
  * Makes `fn` callable from C with the C signature `(argTypes) -> ret`.
  *
- * @throws {TypeError} when `fn` is not a function or a type is unknown.
+ * With `{ threadSafe: true }`, C may call it from threads of its own (see {@linkcode CallbackOptions}).
+ * A C function that waits for such a call must itself be called with `{ nonblocking: true }`
+ * ({@linkcode Library.fn}): called synchronously it blocks the JavaScript thread, which is the one
+ * thread that can run the callback, so neither ever goes on (a deadlock).
+ *
+ * @throws {TypeError} when `fn` is not a function, a type is unknown, or an option is invalid.
  *
  * @example A C function calling JavaScript
  * ```ts
@@ -164,29 +217,139 @@ export class Callback {
  * assert.equal(add.retType, "i32");
  * assert.equal(add.isValid, true);
  * ```
+ *
+ * @example A callback C may call from any thread
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const errors: unknown[] = [];
+ * using onEvent = ffi.callback((code: number) => {
+ *   if (code < 0) throw new Error(`bad event ${code}`);
+ * }, "void", ["i32"], { threadSafe: true, onError: (e) => errors.push(e) });
+ * assert.equal(onEvent.threadSafe, true);
+ * // Pass onEvent to C, and await the nonblocking call whose threads call it.
+ * ```
  */
 export function callback(
   // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
   fn: (...args: any[]) => unknown,
   ret: CType,
   argTypes: readonly CType[],
+  options?: CallbackOptions,
 ): Callback {
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
   }
   const label = `callback ${fn.name || "(anonymous)"}`;
+  const { threadSafe, onError } = _callbackOptions(options, label);
   const sig = _signature(label, ret, argTypes);
   const def = {
     parameters: sig.args.map((a) => a.native as Deno.NativeType),
     result: sig.ret.native,
   } as Deno.UnsafeCallbackDefinition;
+  const hold = new _Hold();
   const gate = {
     open: true,
     closedError: () => new FfiError(`C called ${label} after it was closed`),
+    // Thrown while C ran it for a pending nonblocking call: that call rejects with it.
+    claim: (e: unknown) => _claimCallbackError(hold, e),
   };
-  const wrapper = _compileCallback(label, sig, fn, gate);
-  const deno = new Deno.UnsafeCallback(def, wrapper as never);
-  return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length, gate);
+  const body = threadSafe ? reportingErrors(fn, sig.ret, onError) : fn;
+  const wrapper = _compileCallback(label, sig, body, gate);
+  const deno = threadSafe
+    ? Deno.UnsafeCallback.threadSafe(def, wrapper as never)
+    : new Deno.UnsafeCallback(def, wrapper as never);
+  return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length, gate, hold, threadSafe);
+}
+
+/** Checks the options of a callback. @internal */
+export function _callbackOptions(
+  options: unknown,
+  label: string,
+): { threadSafe: boolean; onError: ((error: unknown) => void) | undefined } {
+  if (options === undefined) return { threadSafe: false, onError: undefined };
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `Invalid options ${_describe(options)} for ${label}: expected an object such as { threadSafe: true }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "threadSafe" && key !== "onError") {
+      throw new TypeError(`Unknown option "${key}" for ${label}: the options are threadSafe and onError`);
+    }
+  }
+  const { threadSafe, onError } = options as CallbackOptions;
+  if (threadSafe !== undefined && typeof threadSafe !== "boolean") {
+    throw new TypeError(
+      `Invalid option threadSafe: ${_describe(threadSafe)} for ${label}: expected a boolean`,
+    );
+  }
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError(`Invalid option onError: ${_describe(onError)} for ${label}: expected a function`);
+  }
+  if (onError !== undefined && threadSafe !== true) {
+    throw new TypeError(`Option onError for ${label} needs threadSafe: true`);
+  }
+  return { threadSafe: threadSafe === true, onError };
+}
+
+/**
+ * `fn` made to hand its exceptions to `onError`, or to report them as uncaught errors of the
+ * program, and give C a zero value instead: a thread-safe callback's exception has no JavaScript
+ * caller to go to (C called it from a thread of its own).
+ */
+function reportingErrors(
+  // deno-lint-ignore no-explicit-any -- as in `callback`
+  fn: (...args: any[]) => unknown,
+  ret: TypeSpec,
+  onError: ((error: unknown) => void) | undefined,
+): (...args: unknown[]) => unknown {
+  const zero = zeroOf(ret);
+  const report = (error: unknown) => {
+    if (onError === undefined) {
+      // After C has its zero value: `reportError` with no listener ends the program.
+      queueMicrotask(() => reportError(error));
+      return;
+    }
+    try {
+      onError(error);
+    } catch (e) {
+      queueMicrotask(() => reportError(e));
+    }
+  };
+  const reporting = function (...args: unknown[]): unknown {
+    try {
+      return fn(...args);
+    } catch (e) {
+      report(e);
+      return typeof zero === "function" ? zero() : zero;
+    }
+  };
+  Object.defineProperty(reporting, "name", { value: fn.name });
+  return reporting;
+}
+
+/** The zero value of a C type as a callback result (a function for a struct: a fresh object). */
+function zeroOf(t: TypeSpec): unknown {
+  switch (t.name) {
+    case "void":
+      return undefined;
+    case "bool":
+      return false;
+    case "i64":
+    case "u64":
+    case "isize":
+    case "usize":
+      return 0n;
+    case "pointer":
+    case "string":
+      return null;
+    case "struct":
+      return () => ({});
+    default:
+      return 0;
+  }
 }
 
 function canonical(t: TypeSpec, given: CType): CType {

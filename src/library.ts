@@ -14,7 +14,6 @@
 import {
   _compileCall,
   _denoDefinition,
-  _release,
   _signature,
   _typeKey,
   type CallState,
@@ -22,6 +21,8 @@ import {
 } from "./_call.ts";
 import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
 import { _compileEngineCall, type EngineCall } from "./_engine.ts";
+import { _Hold } from "./_hold.ts";
+import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
@@ -126,6 +127,8 @@ export class Library {
   readonly #bindings = new Map<string, Binding>();
   /** The binding `call` used last: repeated calls of one function skip the map. */
   #last: Binding | null = null;
+  /** Nonblocking calls running the library's code: closing it waits for them to return. */
+  readonly #hold = new _Hold();
 
   /** @internal Use {@linkcode load}. */
   constructor(token: typeof kConstruct, name: string, path: string, handle: Deno.PointerObject) {
@@ -309,6 +312,18 @@ export class Library {
    * is resolved on the first call (so a missing one throws then); after {@linkcode Library.close}
    * the function throws. For numeric signatures it costs within a few percent of raw Deno FFI.
    *
+   * With `{ nonblocking: true }` the function returns a Promise instead: the call runs on another
+   * thread while the event loop goes on (timers fire, I/O is served, thread-safe callbacks run).
+   * Arguments are checked and converted as for a synchronous call; a bad one, a missing symbol or a
+   * closed library rejects the Promise. Memory passed to a pending call stays allocated until the
+   * Promise settles: an arena `reset()` or disposal meanwhile makes its pointers dead for
+   * JavaScript at once and frees the memory after C has returned; closing the library, or a
+   * callback passed to the call, likewise waits for C to return. JavaScript typed arrays and
+   * ArrayBuffers are lent as a copy that is written back when the call returns (JavaScript could
+   * otherwise detach them while C writes); `SharedArrayBuffer` memory and arena memory are used in
+   * place. A callback that throws while C runs it for a pending call rejects that call's Promise
+   * (C gets zero), unless it is a thread-safe callback (see {@linkcode callback}).
+   *
    * @example
    * ```ts
    * import * as ffi from "@x/lune-ffi";
@@ -318,9 +333,107 @@ export class Library {
    * const pow = libm.fn("pow", "f64", ["f64", "f64"]);
    * assert.equal(pow(2, 10) + 1, 1025);
    * ```
+   *
+   * @example A call that does not block the event loop
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const usleep = libc.fn("usleep", "i32", ["u32"], { nonblocking: true });
+   * let ticks = 0;
+   * const timer = setInterval(() => ticks++, 10);
+   * assert.equal(await usleep(100_000), 0); // 100 ms on another thread
+   * clearInterval(timer);
+   * assert.ok(ticks >= 3);
+   * ```
    */
-  fn<R extends CType>(name: string, ret: R, argTypes: readonly CType[]): (...args: unknown[]) => CResult<R> {
+  fn<R extends CType>(
+    name: string,
+    ret: R,
+    argTypes: readonly CType[],
+    options: CallOptions & { nonblocking: true; errno: true },
+  ): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+  /**
+   * A function calling C function `name` on another thread (`{ nonblocking: true }`): it returns a
+   * Promise of the result. See the first signature for what is held while the call is pending.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libm = ffi.load("libm.so.6");
+   * const sqrt = libm.fn("sqrt", "f64", ["f64"], { nonblocking: true });
+   * assert.equal(await sqrt(16), 4);
+   * ```
+   */
+  fn<R extends CType>(
+    name: string,
+    ret: R,
+    argTypes: readonly CType[],
+    options: CallOptions & { nonblocking: true },
+  ): (...args: unknown[]) => Promise<CResult<R>>;
+  /**
+   * A plain function calling C function `name` synchronously. See the first signature.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const abs = libc.fn("abs", "int", ["int"]);
+   * assert.equal(abs(-3), 3);
+   * ```
+   */
+  fn<R extends CType>(
+    name: string,
+    ret: R,
+    argTypes: readonly CType[],
+    options?: CallOptions,
+  ): (...args: unknown[]) => CResult<R>;
+  fn<R extends CType>(
+    name: string,
+    ret: R,
+    argTypes: readonly CType[],
+    options?: CallOptions,
+  ): (...args: unknown[]) => unknown {
+    if (options !== undefined) {
+      const o = _callOptions(options, `Library.fn("${String(name)}")`);
+      if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
+    }
     return this.#binding(name, ret, argTypes, "fn").fn as (...args: unknown[]) => CResult<R>;
+  }
+
+  /**
+   * A nonblocking function for (name, signature): its own Deno binding with `nonblocking: true`,
+   * made on the first call, and the library held by each call until C returns.
+   */
+  #nonblocking(
+    name: string,
+    ret: unknown,
+    argTypes: unknown,
+    options: { errno: boolean },
+  ): (...args: unknown[]) => Promise<unknown> {
+    checkName(name, "fn");
+    this.#open(`bind "${name}"`);
+    const sig = _signature(name, ret, argTypes);
+    let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
+    return _nonblockingFunction(name, sig, options, {
+      hold: this.#hold,
+      get: (def) => {
+        const handle = this.#open(`call "${name}"`);
+        if (f !== null) return f;
+        if (this.#lookup(handle, name) === null) {
+          throw new FfiError(`Cannot call "${name}": symbol not found in ${this.#name}: ${loaderError()}`);
+        }
+        // libffi (which runs Deno's nonblocking calls) sets `al`, so variadic functions need no trampoline.
+        const lib = Deno.dlopen(this.#path, { f: { name, ...def } });
+        this.#denoLibs.push(lib);
+        return (f = lib.symbols.f as unknown as (...args: unknown[]) => Promise<unknown>);
+      },
+    });
   }
 
   /** The binding of (name, signature), built on first request. */
@@ -343,7 +456,7 @@ export class Library {
       fn = _compileCall(name, sig, st, route !== "direct");
     }
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
-    // Resolved on first use: the seed's promised lazy symbol resolution.
+    // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.f = (...args: unknown[]) => {
       this.#resolve(b, sig, route, engine);
       if (route !== "direct" && route !== "engine") args[args.length - 1] = st.t;
@@ -419,8 +532,9 @@ export class Library {
     }
     this.#bindings.clear();
     const libs = this.#denoLibs.splice(0);
-    // Closed from inside a callback, the library may be the C code on the stack: unload it once C returns.
-    _release(() => {
+    // Closed from inside a callback, the library may be the C code on the stack: unload it once C
+    // returns. Closed while nonblocking calls run its code on other threads: once they have returned.
+    this.#hold.release(() => {
       for (const lib of libs) lib.close();
       _native().lffi_library_close(handle);
     });
@@ -484,7 +598,7 @@ export function load(path: string): Library {
 let warned = false;
 
 /**
- * Deprecated alias of {@linkcode load}, kept from the seed's API; prints one deprecation warning
+ * Deprecated alias of {@linkcode load}, kept from Lune's API; prints one deprecation warning
  * per process.
  *
  * @deprecated Use {@linkcode load}.

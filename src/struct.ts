@@ -296,7 +296,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  * type `any`), so every write the run time accepts compiles as written. Type names are checked at
  * run time: an unknown one is a `TypeError` naming it.
  *
- * @example The seed's Player
+ * @example A game's Player record
  * ```ts
  * import * as ffi from "@x/lune-ffi";
  * import assert from "node:assert/strict";

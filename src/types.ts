@@ -8,7 +8,7 @@
 const PTR = 8;
 
 /**
- * Every primitive C type: canonical name, size, alignment and the aliases the seed's table gives it.
+ * Every primitive C type: canonical name, size, alignment and its C aliases.
  * The single source of truth: the name union, the alias map and the size table are derived from it.
  *
  * @example

@@ -9,7 +9,7 @@ Deno.test("examples/quick_start.ts prints 42 and its own PID", async () => {
   const script = new URL("../examples/quick_start.ts", import.meta.url);
   const config = new URL("../deno.json", import.meta.url);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-ffi", "--allow-read", "--allow-env", "--config", config.pathname, script.pathname],
+    args: ["run", "--allow-ffi", "--config", config.pathname, script.pathname],
     env: { DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

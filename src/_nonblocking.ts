@@ -1,0 +1,315 @@
+/**
+ * Calls that do not block the event loop: `lib.fn(..., { nonblocking: true })` runs the C function on
+ * one of Deno's blocking-pool threads and returns a Promise.
+ *
+ * While C runs there, JavaScript goes on, and may reset the arena whose memory C is writing, close
+ * the library whose code is running, or close a callback C is about to call. So each call holds what
+ * it was given until it has returned: arena chunks are pinned (a reset hides them from JavaScript at
+ * once and frees them after C returns, see `Chunk.free`), the library and callbacks are held (their
+ * close waits likewise, see `_hold.ts`), and string copies and by-value structs are owned by the
+ * call. JavaScript-owned typed arrays and ArrayBuffers are copied in and back out: JavaScript could
+ * detach (and so free) them while C is using them, which no reference can prevent.
+ *
+ * @module
+ */
+
+import { Chunk } from "./_chunk.ts";
+import { _denoDefinition, type Signature, type StructSpec, type TypeSpec } from "./_call.ts";
+import { _callbackHolds, type _Hold } from "./_hold.ts";
+import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
+import { _describe, type PrimitiveName } from "./types.ts";
+
+/**
+ * Options of a bound function ({@linkcode Library.fn}): `nonblocking` makes it return a Promise (the
+ * call runs on another thread); `errno` (with `nonblocking`) makes that Promise resolve to
+ * `{ result, errno }`, the `errno` C left on the thread that ran the call.
+ */
+export interface CallOptions {
+  /** Run the call on another thread and return a Promise of its result. */
+  readonly nonblocking?: boolean;
+  /** With `nonblocking`: resolve to `{ result, errno }` instead of the result. */
+  readonly errno?: boolean;
+}
+
+/** What a nonblocking call with `errno: true` resolves to. */
+export interface ErrnoResult<T> {
+  /** The C function's result, converted as for a synchronous call. */
+  readonly result: T;
+  /** C's `errno` right after the function returned, on the thread that ran it. */
+  readonly errno: number;
+}
+
+/** Checks the options of a bound function; `what` names the function in messages. @internal */
+export function _callOptions(options: unknown, what: string): { nonblocking: boolean; errno: boolean } {
+  if (options === undefined) return { nonblocking: false, errno: false };
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `Invalid options ${_describe(options)} for ${what}: expected an object such as { nonblocking: true }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "nonblocking" && key !== "errno") {
+      throw new TypeError(`Unknown option "${key}" for ${what}: the options are nonblocking and errno`);
+    }
+  }
+  const o = options as CallOptions;
+  for (const key of ["nonblocking", "errno"] as const) {
+    if (o[key] !== undefined && typeof o[key] !== "boolean") {
+      throw new TypeError(`Invalid option ${key}: ${_describe(o[key])} for ${what}: expected a boolean`);
+    }
+  }
+  const nonblocking = o.nonblocking === true;
+  const errno = o.errno === true;
+  if (errno && !nonblocking) {
+    throw new TypeError(
+      `Option errno: true for ${what} needs nonblocking: true; a synchronous call's errno is ffi.errno()`,
+    );
+  }
+  return { nonblocking, errno };
+}
+
+/**
+ * Where a nonblocking function's calls go. `get` is called on every call: it throws when the target
+ * is gone (library closed) and binds the symbol on first use (so a missing one rejects then).
+ * @internal
+ */
+export interface NonblockingTarget {
+  /** Deno's nonblocking function for `def` (the Deno definition with `nonblocking: true`). */
+  get(def: Deno.ForeignFunction): (...args: unknown[]) => Promise<unknown>;
+  /** The owner of the code (a library), held for the duration of each call; null for none. */
+  readonly hold: _Hold | null;
+}
+
+/** What one pending call holds until C returns. */
+class PendingCall {
+  /** Arena chunks the arguments point into. */
+  readonly chunks: Chunk[] = [];
+  /** The library and the callbacks the arguments point to. */
+  readonly holds: _Hold[] = [];
+  /** Objects C reads or writes through the pointers passed: string copies, struct bytes, SABs. */
+  readonly owned: unknown[] = [];
+  /** JS memory copied in, to be copied back: pairs of (the caller's bytes, the copy C used). */
+  readonly copies: Uint8Array[] = [];
+  /** An exception a callback of this call threw (on the JS thread), to reject the call with. */
+  error: { value: unknown } | null = null;
+
+  start(): void {
+    for (const c of this.chunks) c.pins++;
+    for (const h of this.holds) h.use();
+    pending.add(this);
+  }
+
+  finish(): void {
+    pending.delete(this);
+    const copies = this.copies;
+    for (let i = 0; i < copies.length; i += 2) {
+      // Copied back only while the caller's memory is still there (not detached or shrunk meanwhile).
+      if (copies[i].byteLength === copies[i + 1].byteLength) copies[i].set(copies[i + 1]);
+    }
+    for (const c of this.chunks) c.unpin();
+    for (const h of this.holds) h.done();
+  }
+}
+
+/** The calls that have not returned yet. */
+const pending = new Set<PendingCall>();
+
+/**
+ * Gives `error`, thrown by a callback that C called from another thread, to the pending call that
+ * led C to call it: the one that was given the callback, or the only pending call. Returns false
+ * when there is none (the error is then uncaught). @internal
+ */
+export function _claimCallbackError(hold: _Hold, error: unknown): boolean {
+  let only: PendingCall | null = null;
+  for (const call of pending) {
+    if (call.holds.includes(hold)) {
+      call.error ??= { value: error };
+      return true;
+    }
+    only = only === null ? call : only;
+  }
+  if (only !== null && pending.size === 1) {
+    only.error ??= { value: error };
+    return true;
+  }
+  return false;
+}
+
+const encoder = new TextEncoder();
+
+const SMALL: Partial<Record<PrimitiveName, (v: number) => number>> = {
+  i8: (v) => v << 24 >> 24,
+  u8: (v) => v & 0xff,
+  i16: (v) => v << 16 >> 16,
+  u16: (v) => v & 0xffff,
+  i32: (v) => v | 0,
+  u32: (v) => v >>> 0,
+};
+
+type Converter = (v: unknown, call: PendingCall) => unknown;
+
+/** The pointer value of a pointer-like argument, holding what it points to. */
+function pointerArg(v: unknown, what: string, call: PendingCall): Deno.PointerValue {
+  if (v === null) return null;
+  if (typeof v === "object" && !(kToRaw in v) && (ArrayBuffer.isView(v) || v instanceof ArrayBuffer)) {
+    return jsMemory(v, call);
+  }
+  const pv = _toPointerValue(v, what);
+  const raw = _rawOf(v);
+  if (raw !== null && raw.isManaged) {
+    const chunk = _span(raw).chunk;
+    if (chunk !== null && !call.chunks.includes(chunk)) call.chunks.push(chunk);
+  }
+  if (pv !== null && _callbackHolds.size !== 0) {
+    const hold = _callbackHolds.get(Deno.UnsafePointer.value(pv) as bigint);
+    if (hold !== undefined && !call.holds.includes(hold)) call.holds.push(hold);
+  }
+  return pv;
+}
+
+/** The pointer C gets for JS memory: shared memory as it is, anything else as a copy kept by the call. */
+function jsMemory(v: ArrayBufferView | ArrayBuffer, call: PendingCall): Deno.PointerValue {
+  const bytes = ArrayBuffer.isView(v)
+    ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+    : new Uint8Array(v);
+  if (bytes.buffer instanceof SharedArrayBuffer || bytes.byteLength === 0) {
+    // Shared memory cannot be detached or shrunk: C may use it in place.
+    call.owned.push(bytes);
+    return Deno.UnsafePointer.of(bytes);
+  }
+  const copy = bytes.slice();
+  call.copies.push(bytes, copy);
+  return Deno.UnsafePointer.of(copy);
+}
+
+/** The argument converter for `t`, checking values by the same rules as a synchronous call. */
+function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
+  const name = t.name;
+  const small = SMALL[name as PrimitiveName];
+  if (small !== undefined) return (v) => small(_int(v, name, what));
+  switch (name) {
+    case "i64":
+    case "isize":
+      return (v) => _int64(v, name, what, true);
+    case "u64":
+    case "usize":
+      return (v) => _int64(v, name, what, false);
+    case "f32":
+    case "f64":
+      return (v) => _float(v, name, what);
+    case "bool":
+      return denoType === "bool" ? (v) => _bool(v, what) : (v) => (_bool(v, what) ? 1 : 0);
+    case "pointer":
+      return (v, call) => pointerArg(v, what, call);
+    case "string":
+      return (v, call) => {
+        if (typeof v !== "string") return pointerArg(v, what, call);
+        const bytes = encoder.encode(v + "\0");
+        call.owned.push(bytes);
+        return Deno.UnsafePointer.of(bytes);
+      };
+    case "struct":
+      return (v, call) => {
+        const bytes = structIn(t.struct!, v, what);
+        call.owned.push(bytes);
+        return bytes;
+      };
+    default:
+      throw new Error(`unreachable: ${name}`);
+  }
+}
+
+function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
+  if (typeof v !== "object" || v === null) {
+    throw new TypeError(
+      `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
+    );
+  }
+  const chunk = Chunk.allocate(s.size, null);
+  s.codec.write(chunk, chunk.ptr, 0, v, what);
+  return chunk.u8.subarray(0, s.size);
+}
+
+/** The converter of Deno's result for `t`. */
+function resultConverter(t: TypeSpec): (r: unknown) => unknown {
+  switch (t.name) {
+    case "void":
+      return () => undefined;
+    case "pointer":
+      return (r) => _rawFromPointerValue(r as Deno.PointerValue);
+    case "string":
+      return (r) => r === null ? null : Deno.UnsafePointerView.getCString(r as Deno.PointerObject);
+    case "struct": {
+      const s = t.struct!;
+      return (r) => {
+        const bytes = (r as Uint8Array).slice();
+        const ptr = Deno.UnsafePointer.of(bytes.buffer);
+        return s.codec.read(ptr === null ? null : new Chunk(bytes.buffer, ptr, null), ptr, 0);
+      };
+    }
+    default:
+      return (r) => r;
+  }
+}
+
+/**
+ * A function that calls C function `name` with `sig` on another thread and returns a Promise of the
+ * result (or of `{ result, errno }`). Bad arguments, a missing symbol or a closed library reject it.
+ * @internal
+ */
+export function _nonblockingFunction(
+  name: string,
+  sig: Signature,
+  options: { errno: boolean },
+  target: NonblockingTarget,
+): (...args: unknown[]) => Promise<unknown> {
+  if (options.errno) {
+    throw new TypeError(
+      `Option errno: true for ${name} is not supported on this build yet: read errno synchronously with ffi.errno()`,
+    );
+  }
+  const def = { ..._denoDefinition(sig), nonblocking: true };
+  const n = sig.args.length;
+  const convs = sig.args.map((t, i) =>
+    converter(t, def.parameters[i], `argument ${i} (${t.label}) of ${name}`)
+  );
+  const result = resultConverter(sig.ret);
+  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
+  const hold = target.hold;
+  const call = (...args: unknown[]): Promise<unknown> => {
+    const state = new PendingCall();
+    let run: Promise<unknown>;
+    try {
+      if (args.length !== n) {
+        throw new TypeError(`${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`);
+      }
+      const native = new Array(n);
+      for (let i = 0; i < n; i++) native[i] = convs[i](args[i], state);
+      const f = target.get(def);
+      if (hold !== null) state.holds.push(hold);
+      state.start();
+      try {
+        run = f(...native);
+      } catch (e) {
+        state.finish();
+        throw e;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return run.then(
+      (r) => {
+        state.finish();
+        if (state.error !== null) throw state.error.value;
+        return result(r);
+      },
+      (e) => {
+        state.finish();
+        throw e;
+      },
+    );
+  };
+  Object.defineProperty(call, "name", { value: name });
+  return call;
+}
