@@ -15,6 +15,7 @@
 
 import { Chunk } from "./_chunk.ts";
 import { _denoDefinition, type Signature, type StructSpec, type TypeSpec } from "./_call.ts";
+import { kAllocCString } from "./_codec.ts";
 import { _callbackHolds, type _Hold } from "./_hold.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
@@ -211,7 +212,7 @@ function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
       };
     case "struct":
       return (v, call) => {
-        const bytes = structIn(t.struct!, v, what);
+        const bytes = structIn(t.struct!, v, what, call);
         call.owned.push(bytes);
         return bytes;
       };
@@ -220,13 +221,21 @@ function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
   }
 }
 
-function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
+function structIn(s: StructSpec, v: unknown, what: string, call: PendingCall): Uint8Array {
   if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  const chunk = Chunk.allocate(s.size, null);
+  // A JS string in a `char*` field is copied for the call, as a string argument is.
+  const owner = {
+    [kAllocCString](str: string): number {
+      const bytes = encoder.encode(str + "\0");
+      call.owned.push(bytes);
+      return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+    },
+  };
+  const chunk = Chunk.allocate(s.size, owner);
   s.codec.write(chunk, chunk.ptr, 0, v, what);
   return chunk.u8.subarray(0, s.size);
 }
