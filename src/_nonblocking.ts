@@ -286,6 +286,48 @@ export function _nonblockingFunction(
   const result = resultConverter(sig.ret);
   const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
   const hold = target.hold;
+  const scalar = (t: TypeSpec) => t.name !== "pointer" && t.name !== "string" && t.name !== "struct";
+  if (sig.args.every(scalar) && scalar(sig.ret)) {
+    // Numbers in, a number (or nothing) out: nothing to hold but the library, nothing to convert
+    // back, no callback to hear from. The caller gets Deno's own Promise; the release of the library
+    // is a reaction registered before any of the caller's, so it runs first.
+    const done = hold === null ? null : () => hold.done();
+    // Deno's nonblocking `void` gives null: the caller gets undefined, as from a synchronous call.
+    const voidDone = () => {
+      hold?.done();
+      return undefined;
+    };
+    const voidFail = (e: unknown) => {
+      hold?.done();
+      throw e;
+    };
+    const isVoid = sig.ret.name === "void";
+    const call = (...args: unknown[]): Promise<unknown> => {
+      let run: Promise<unknown>;
+      try {
+        if (args.length !== n) {
+          throw new TypeError(`${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`);
+        }
+        const native = new Array(n);
+        for (let i = 0; i < n; i++) native[i] = convs[i](args[i], null as unknown as PendingCall);
+        const f = target.get(def);
+        hold?.use();
+        try {
+          run = f(...native);
+        } catch (e) {
+          hold?.done();
+          throw e;
+        }
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (isVoid) return run.then(voidDone, voidFail);
+      if (done !== null) run.then(done, done);
+      return run;
+    };
+    Object.defineProperty(call, "name", { value: name });
+    return call;
+  }
   const call = (...args: unknown[]): Promise<unknown> => {
     const state = new PendingCall();
     let run: Promise<unknown>;
