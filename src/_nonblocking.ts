@@ -306,7 +306,9 @@ export function _nonblockingFunction(
       let run: Promise<unknown>;
       try {
         if (args.length !== n) {
-          throw new TypeError(`${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`);
+          throw new TypeError(
+            `${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`,
+          );
         }
         const native = new Array(n);
         for (let i = 0; i < n; i++) native[i] = convs[i](args[i], null as unknown as PendingCall);
