@@ -54,7 +54,17 @@ export {
   type TypeName,
   typeNames,
 } from "./src/types.ts";
-export { type CType, isNull, kToRaw, type PointerLike, ptr, RawPointer, toRaw } from "./src/pointer.ts";
+export {
+  type CType,
+  isNull,
+  kToRaw,
+  type PlainOf,
+  type PointerLike,
+  ptr,
+  RawPointer,
+  type StructType,
+  toRaw,
+} from "./src/pointer.ts";
 export { Arena, arena } from "./src/arena.ts";
 export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
@@ -80,7 +90,8 @@ export {
 } from "./src/struct_types.ts";
 export { struct, StructDefinition } from "./src/struct.ts";
 export { view } from "./src/struct_view.ts";
-export { cast, TypedPointer } from "./src/typed_pointer.ts";
+export { TypedPointer } from "./src/typed_pointer.ts";
+export { cast, type NumericTypedPointer, type TypedArrayOf } from "./src/cast.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback, type CallbackOptions } from "./src/callback.ts";

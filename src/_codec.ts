@@ -6,11 +6,11 @@
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
+import { _NULL_PAGE, type Chunk } from "./_chunk.ts";
+import { FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
 import { _bool, _float, _int64, _intIn } from "./_values.ts";
-import { _primitiveOrThrow, type PrimitiveName } from "./types.ts";
-import { _addrOf, _rawFromAddr, _rawFromPointerValue, _toPointerValue, type RawPointer } from "./pointer.ts";
+import type { PrimitiveName } from "./types.ts";
 
 /** A symbol by which memory owners (arenas) allocate a C string whose lifetime matches the memory. */
 export const kAllocCString: unique symbol = Symbol("lune-ffi.allocCString");
@@ -30,6 +30,12 @@ export interface Codec {
   read(chunk: Chunk | null, base: Deno.PointerValue, o: number): unknown;
   /** Checks `v` by the value rules (naming `what` in errors) and writes it at `o`. */
   write(chunk: Chunk | null, base: Deno.PointerValue, o: number, v: unknown, what: string): void;
+  /**
+   * Struct codecs only: a view of the struct at `o` of `chunk`, bounded by `[lo, hi)` (`managed`:
+   * arena memory, whose bounds `toRaw()` keeps). How typed pointers of structs make their elements
+   * without knowing about structs.
+   */
+  makeView?(chunk: Chunk, o: number, managed: boolean, lo: number, hi: number): object;
 }
 
 const N = _native;
@@ -96,62 +102,14 @@ const textDecoder = new TextDecoder();
 /** Decodes the NUL-terminated UTF-8 string at an address; `null` for address 0. @internal */
 export function _cstringAt(addr: number): string | null {
   if (addr === 0) return null;
+  if (addr < _NULL_PAGE) {
+    throw new FfiError(`Cannot read a string at address ${addr}: a null pointer access (the first page)`);
+  }
   const n = N().lffi_mem_strlen(null, addr);
   if (n === 0) return "";
   const p = Deno.UnsafePointer.create(BigInt(addr));
   return textDecoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p!, n)));
 }
-
-/**
- * Reads a pointer at `o`. Above 2^53 a number cannot hold the address exactly (sentinels such as
- * `(void*)-1`: `MAP_FAILED`, `SQLITE_TRANSIENT`, `(iconv_t)-1`), so the pointer keeps the exact Deno
- * pointer value; its `addr` is then approximate, but writing it back or passing it to C is exact.
- */
-function readPointer(c: Chunk | null, b: Deno.PointerValue, o: number): RawPointer {
-  const a = _readAddr(c, b, o);
-  if (a <= Number.MAX_SAFE_INTEGER) return _rawFromAddr(a);
-  const exact = c !== null ? c.dv.getBigUint64(o, true) : N().lffi_mem_read_u64(b, o);
-  return _rawFromPointerValue(Deno.UnsafePointer.create(exact));
-}
-
-/**
- * Writes a pointer-like value at `o`. Its `addr` (a number) is exact below 2^53; above, the value's
- * exact Deno pointer value is stored instead (writing `addr` stored 0 for `(void*)-1`, turning
- * `MAP_FAILED` into NULL).
- */
-function writePointer(c: Chunk | null, b: Deno.PointerValue, o: number, v: unknown, what: string): void {
-  const a = _addrOf(v, what);
-  if (a <= Number.MAX_SAFE_INTEGER) return _writeAddr(c, b, o, a);
-  const exact = BigInt.asUintN(64, BigInt(Deno.UnsafePointer.value(_toPointerValue(v, what))));
-  if (c !== null) c.dv.setBigUint64(o, exact, true);
-  else N().lffi_mem_write_u64(b, o, exact);
-}
-
-const pointerCodec: Codec = {
-  name: "pointer",
-  size: 8,
-  align: 8,
-  read: readPointer,
-  write: writePointer,
-};
-
-const stringCodec: Codec = {
-  name: "string",
-  size: 8,
-  align: 8,
-  read: (c, b, o) => _cstringAt(_readAddr(c, b, o)),
-  write(c, b, o, v, what) {
-    if (typeof v !== "string") return writePointer(c, b, o, v, what);
-    const owner = c?.owner as Partial<CStringAllocator> | null | undefined;
-    if (!owner?.[kAllocCString]) {
-      throw new TypeError(
-        `Cannot write a JS string for ${what} into unmanaged memory: nothing would own the copy. ` +
-          `Allocate it yourself (arena.alloc + writeString) and write that pointer.`,
-      );
-    }
-    _writeAddr(c, b, o, owner[kAllocCString](v));
-  },
-};
 
 const boolCodec: Codec = {
   name: "bool",
@@ -177,7 +135,12 @@ const voidCodec: Codec = {
   },
 };
 
-const CANONICAL: Record<PrimitiveName, Codec> = {
+/**
+ * The codecs of every primitive type but `pointer` and `string`, whose values are RawPointers: those
+ * two are in `pointer.ts`, which also resolves any type to its codec.
+ * @internal
+ */
+export const _SCALAR_CODECS: Readonly<Record<Exclude<PrimitiveName, "pointer" | "string">, Codec>> = {
   void: voidCodec,
   bool: boolCodec,
   // The integer codecs are written out one by one, not made by a factory: each function then has
@@ -254,42 +217,7 @@ const CANONICAL: Record<PrimitiveName, Codec> = {
   usize: int64("usize", false),
   f32: float("f32", 4),
   f64: float("f64", 8),
-  pointer: pointerCodec,
-  string: stringCodec,
 };
-
-/** Every name and alias → its codec, filled on first use of each name. */
-const BY_NAME: Map<string, Codec> = new Map();
-
-/** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
-export function _codecOf(name: string): Codec {
-  const c = BY_NAME.get(name);
-  if (c !== undefined) return c;
-  const codec = CANONICAL[_primitiveOrThrow(name).name];
-  BY_NAME.set(name, codec);
-  return codec;
-}
 
 /** The symbol by which a struct definition exposes its codec (a plain-object copy in and out). */
 export const kCodec: unique symbol = Symbol("lune-ffi.codec");
-
-/**
- * The last type resolved and its codec: code usually reads and writes one type many times in a row,
- * and comparing with the last name is cheaper than any table lookup.
- */
-let lastType: string = "i32";
-let lastCodec: Codec = CANONICAL.i32;
-
-/** The codec of any C type: a primitive name or alias, or a struct definition. @internal */
-export function _resolveCodec(ctype: unknown): Codec {
-  if (ctype === lastType) return lastCodec;
-  if (typeof ctype === "string") {
-    const codec = _codecOf(ctype);
-    lastType = ctype;
-    return (lastCodec = codec);
-  }
-  if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
-    return (ctype as { [kCodec]: Codec })[kCodec];
-  }
-  return _codecOf(ctype as string); // throws the TypeError naming it
-}

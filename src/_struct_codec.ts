@@ -11,21 +11,68 @@
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
+import { _foreignChunk, type Chunk } from "./_chunk.ts";
 import type { Codec } from "./_codec.ts";
+import { _isTypedPointer } from "./_typed_access.ts";
 import { _native } from "./_native.ts";
-import { _freedError, FfiError } from "./errors.ts";
-import { _fieldsOf, type FieldInfo, type StructDefinition } from "./struct.ts";
-import { _isView, _viewSlots, type Slots } from "./struct_view.ts";
-import { _foreignChunk, _isTypedPointer, type TypedPointer } from "./typed_pointer.ts";
-import { _describe } from "./types.ts";
+import { _describe } from "./errors.ts";
+import type { PrimitiveName } from "./types.ts";
+import type { TypedPointer } from "./typed_pointer.ts";
+
+/** What a definition knows about one field. @internal */
+export interface FieldInfo {
+  readonly name: string;
+  readonly index: number;
+  readonly offset: number;
+  /** Bytes the field takes (element size × length). */
+  readonly size: number;
+  readonly align: number;
+  /** Element count for arrays, or `undefined` for a single value. */
+  readonly length: number | undefined;
+  /** Canonical primitive name, or null for a nested struct. */
+  readonly prim: PrimitiveName | null;
+  /** The nested struct's definition, or null. */
+  readonly def: object | null;
+  /** Codec of one element: a {@linkcode StructCodec} for a nested struct. */
+  readonly codec: Codec;
+  /** `field "name"`, for messages. */
+  readonly what: string;
+  /** `u8[32]`, `struct (8 bytes)`: for descriptions. */
+  readonly desc: string;
+}
+
+/** The codec of a struct definition: also its fields, and how to make a view of it. @internal */
+export interface StructCodec extends Codec {
+  readonly def: object;
+  readonly fields: readonly FieldInfo[];
+  makeView(chunk: Chunk, o: number, managed: boolean, lo: number, hi: number): object;
+}
+
+/**
+ * The method by which a view tells a whole-struct copy its definition and where its bytes are (so
+ * that a view of the same definition is copied as bytes): installed on each view prototype by
+ * `struct_view.ts`, which is above this module.
+ * @internal
+ */
+export const kViewSource: unique symbol = Symbol("lune-ffi.viewSource");
+
+/** What `[kViewSource]()` returns. @internal */
+export interface ViewSource {
+  readonly def: object;
+  readonly chunk: Chunk;
+  readonly off: number;
+}
+
+function fieldsOf(f: FieldInfo): readonly FieldInfo[] {
+  return (f.codec as StructCodec).fields;
+}
 
 const encoder = new TextEncoder();
 
 /** Copies the struct `def` at offset `o` of `c` out as a plain object. @internal */
-export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<string, unknown> {
+export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of _fieldsOf(def)) {
+  for (const f of fields) {
     const at = o + f.offset;
     let v: unknown;
     if (f.length !== undefined) {
@@ -33,12 +80,12 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
       const stride = f.codec.size;
       for (let i = 0; i < f.length; i++) {
         arr[i] = f.def !== null
-          ? _readStruct(f.def, c, at + i * stride)
+          ? _readStruct(fieldsOf(f), c, at + i * stride)
           : f.codec.read(c, null, at + i * stride);
       }
       v = arr;
     } else {
-      v = f.def !== null ? _readStruct(f.def, c, at) : f.codec.read(c, null, at);
+      v = f.def !== null ? _readStruct(fieldsOf(f), c, at) : f.codec.read(c, null, at);
     }
     // A field may be called `__proto__`: define it rather than assign it.
     Object.defineProperty(out, f.name, { value: v, writable: true, enumerable: true, configurable: true });
@@ -51,34 +98,33 @@ export function _readStruct(def: StructDefinition, c: Chunk, o: number): Record<
  * of `c`, field by field; a view of the same definition is copied as bytes.
  * @internal
  */
-export function _writeStruct(def: StructDefinition, c: Chunk, o: number, v: unknown, what: string): void {
-  if (_isView(v)) {
-    const src = v as Slots;
-    if (src[_viewSlots.kDef] === def) {
-      return copyBytes(c, o, src[_viewSlots.kC], src[_viewSlots.kO], def.size, what);
-    }
-  } else if (typeof v !== "object" || v === null) {
+export function _writeStruct(codec: StructCodec, c: Chunk, o: number, v: unknown, what: string): void {
+  if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot write ${_describe(v)} to ${what}: expected a plain object with the fields ${
-        def.fields().join(", ")
+        codec.fields.map((f) => f.name).join(", ")
       }`,
     );
   }
+  if (kViewSource in v) {
+    const src = (v as { [kViewSource](): ViewSource })[kViewSource]();
+    if (src.def === codec.def) return copyBytes(c, o, src.chunk, src.off, codec.size, what);
+  }
   const obj = v as Record<string, unknown>;
-  for (const f of _fieldsOf(def)) {
+  for (const f of codec.fields) {
     const fv = obj[f.name];
     const fwhat = `${what}.${f.name}`;
     if (fv === undefined && !(f.name in obj)) {
       throw new TypeError(`Cannot write ${what}: the object has no field "${f.name}"`);
     }
     if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
-    else if (f.def !== null) _writeStruct(f.def, c, o + f.offset, fv, fwhat);
+    else if (f.def !== null) _writeStruct(f.codec as StructCodec, c, o + f.offset, fv, fwhat);
     else f.codec.write(c, null, o + f.offset, fv, fwhat);
   }
 }
 
 function copyBytes(dst: Chunk, dOff: number, src: Chunk, sOff: number, n: number, what: string): void {
-  if (src.freed) throw _freedError(`copy a struct into ${what}`);
+  src.check(`copy a struct into ${what}`);
   if (src === dst) dst.u8.copyWithin(dOff, sOff, sOff + n);
   else dst.u8.set(new Uint8Array(src.buf, sOff, n), dOff);
 }
@@ -145,34 +191,52 @@ export function _writeArray(c: Chunk, o: number, f: FieldInfo, v: unknown, what:
   };
   for (let i = 0; i < len; i++) {
     const e = at(i);
-    if (f.def !== null) _writeStruct(f.def, tmp as Chunk, i * stride, e, `${what}[${i}]`);
+    if (f.def !== null) _writeStruct(f.codec as StructCodec, tmp as Chunk, i * stride, e, `${what}[${i}]`);
     else f.codec.write(tmp as Chunk, null, i * stride, e, `${what}[${i}]`);
   }
   scratch.fill(0, len * stride);
   c.u8.set(scratch, o);
 }
 
-/** The codec of `def`: copies the whole struct to and from a plain object. @internal */
-export function _buildCodec(def: StructDefinition, fields: readonly FieldInfo[]): Codec {
-  const size = def.size;
-  return {
-    name: `struct { ${fields.map((f) => `${f.name}: ${f.desc}`).join("; ")} }`,
+/** Most fields a struct's description lists. */
+const MAX_DESCRIBED = 8;
+
+/**
+ * The codec of the definition `def`: copies the whole struct to and from a plain object. Its name
+ * describes the top level only (a nested struct is `struct (N bytes)`): spelled out all the way
+ * down, 22 levels of nesting took 315 MB.
+ * @internal
+ */
+export function _buildCodec(
+  def: object,
+  fields: readonly FieldInfo[],
+  size: number,
+  align: number,
+  makeView: StructCodec["makeView"],
+): StructCodec {
+  const listed = fields.slice(0, MAX_DESCRIBED).map((f) => `${f.name}: ${f.desc}`);
+  if (fields.length > MAX_DESCRIBED) listed.push(`... ${fields.length - MAX_DESCRIBED} more`);
+  const codec: StructCodec = {
+    name: `struct { ${listed.join("; ")} }`,
     size,
-    align: def.alignment,
+    align,
+    def,
+    fields,
+    makeView,
     read(c, b, o) {
-      if (c === null) return _readStruct(def, foreignAt(b, o, size), 0);
-      return _readStruct(def, c, o);
+      if (c === null) return _readStruct(fields, foreignAt(b, o, size), 0);
+      return _readStruct(fields, c, o);
     },
     write(c, b, o, v, what) {
-      if (c === null) return _writeStruct(def, foreignAt(b, o, size), 0, v, what);
-      _writeStruct(def, c, o, v, what);
+      if (c === null) return _writeStruct(codec, foreignAt(b, o, size), 0, v, what);
+      _writeStruct(codec, c, o, v, what);
     },
   };
+  return codec;
 }
 
 /** A chunk over unmanaged memory at `base + o`, for whole-struct copies. */
 function foreignAt(base: Deno.PointerValue, o: number, size: number): Chunk {
   const addr = (base === null ? 0 : _native().lffi_mem_addr(base)) + o;
-  if (addr === 0) throw new FfiError(`Cannot access a struct of ${size} bytes at a null pointer`);
-  return _foreignChunk(addr, size);
+  return _foreignChunk(addr, size, `access a struct of ${size} bytes`);
 }

@@ -7,18 +7,9 @@
  * @module
  */
 
+import { _checkedGet, _checkedSet, _st, type FastCtor, type FastThis } from "./_typed_access.ts";
 import { kToRaw } from "./pointer.ts";
-import { _checkedGet, _checkedSet, _stateSlot, type Slots, TypedPointer } from "./typed_pointer.ts";
 import type { PrimitiveName } from "./types.ts";
-
-/** What the typed-array subclasses' methods see as `this`. @internal */
-export interface FastThis extends Slots {
-  readonly length: number;
-  [i: number]: number | bigint;
-}
-
-/** A typed-array subclass, constructed over `n` elements at byte `off` of `buf`. @internal */
-export type FastCtor = new (buf: ArrayBuffer, off: number, n: number) => FastThis;
 
 type TypedArrayCtor =
   | Int8ArrayConstructor
@@ -47,11 +38,24 @@ function big(v: unknown): bigint | null {
 }
 
 function slowGet(p: FastThis, i: number): unknown {
-  return _checkedGet(p[_stateSlot], i);
+  return _checkedGet(_st(p), i);
 }
 
-function slowSet(p: FastThis, i: number, v: unknown): void {
-  _checkedSet(p[_stateSlot], i, v);
+const typedArraySet = Object.getPrototypeOf(Int8Array.prototype).set as (
+  this: unknown,
+  src: ArrayLike<unknown>,
+  offset?: number,
+) => void;
+
+/** `set(i, v)` off its fast path, and the typed-array `set(arrayLike, offset?)`. */
+function slowSet(p: FastThis, i: unknown, v: unknown): void {
+  if (typeof i === "object" && i !== null) {
+    const s = _st(p);
+    if (s.chunk !== null) s.chunk.check(`set elements of ${s.elem.label}`);
+    typedArraySet.call(p, i as ArrayLike<unknown>, v as number | undefined);
+    return;
+  }
+  _checkedSet(_st(p), i as number, v);
 }
 
 // Each type's methods are their own function literals, so every `this[i]` site sees one typed-array
@@ -202,9 +206,10 @@ const SHARED = [
   "toRaw",
   kToRaw,
   Symbol.for("Deno.customInspect"),
+  Symbol.for("lune-ffi.describe"),
 ];
 
-function fastClass(Base: TypedArrayCtor, methods: FastMethods): FastCtor {
+function fastClass(Base: TypedArrayCtor, methods: FastMethods, shared: object): FastCtor {
   const B = Base as unknown as new (buf: ArrayBuffer, off: number, n: number) => object;
   const C = class extends B {
     // Typed-array methods that build a new array (subarray, slice, map, ...) build a plain one.
@@ -214,7 +219,7 @@ function fastClass(Base: TypedArrayCtor, methods: FastMethods): FastCtor {
   };
   const proto = C.prototype;
   for (const key of SHARED) {
-    Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(TypedPointer.prototype, key)!);
+    Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(shared, key)!);
   }
   Object.defineProperties(proto, Object.getOwnPropertyDescriptors(methods));
   return C as unknown as FastCtor;
@@ -230,13 +235,17 @@ function looseOf(Base: TypedArrayCtor): (v: unknown) => unknown {
 }
 
 /**
- * The typed-array subclass of a numeric element type and its typed-array conversion of one value;
- * undefined for the other types, which take the Proxy shape.
+ * The typed-array subclass of a numeric element type, with the members of `shared` (TypedPointer's
+ * prototype) that it does not define itself, and its typed-array conversion of one value; undefined
+ * for the other types, which take the Proxy shape.
  * @internal
  */
 export function _fastShape(
   name: PrimitiveName,
+  shared: object,
 ): { readonly Fast: FastCtor; readonly loose: (v: unknown) => unknown } | undefined {
   const fast = FAST[name];
-  return fast === undefined ? undefined : { Fast: fastClass(fast[0], fast[1]), loose: looseOf(fast[0]) };
+  return fast === undefined
+    ? undefined
+    : { Fast: fastClass(fast[0], fast[1], shared), loose: looseOf(fast[0]) };
 }

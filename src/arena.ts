@@ -5,10 +5,9 @@
  */
 
 import { Chunk } from "./_chunk.ts";
-import { _resolveCodec, kAllocCString } from "./_codec.ts";
-import { FfiError } from "./errors.ts";
-import { _makeManaged, type CType, type RawPointer } from "./pointer.ts";
-import { _describe } from "./types.ts";
+import { kAllocCString } from "./_codec.ts";
+import { _describe, FfiError } from "./errors.ts";
+import { _makeManaged, _resolveCodec, type CType, type RawPointer } from "./pointer.ts";
 
 /** Small allocations are carved from chunks of this size, so they cost no native call. */
 const CHUNK_SIZE = 64 * 1024;

@@ -1,15 +1,48 @@
 /**
- * RawPointer (`void*`): an address, with the bounds of its allocation when it is managed.
+ * RawPointer (`void*`): an address, with the bounds of its allocation when it is managed; the codecs
+ * of the two types whose values are pointers (`pointer`, `string`); the resolution of any C type to
+ * its codec; and the types that say what a read returns ({@linkcode CResult} and the types it uses).
+ *
+ * One access, `ffi.read(p, 8, "i32")`, goes: `memory.ts` → {@linkcode RawPointer.read} (type → codec,
+ * bounds) → the codec (`_codec.ts`) → the chunk's DataView (`_chunk.ts`). Nothing here imports a
+ * module above it (typed pointers, structs, libraries).
+ *
+ * ## Representation, and why
+ *
+ * A managed pointer holds its chunk, its offset in the chunk and its allocation's bounds (`[lo, hi)`,
+ * offsets in the chunk), all small integers: V8 keeps them unboxed, so a read is a few compares and
+ * the DataView load. A field that ever held a non-small number (an address above 2^30, an offset
+ * computed in floating point) would make V8 box that field in every object of the class: unmanaged
+ * pointers (whose field holds an address) and managed ones with large offsets are therefore made by a
+ * subclass with its own hidden class ({@linkcode WidePointer}), so they never slow down the others.
+ *
+ * Liveness is not checked on the JS path: a dead chunk's buffer is detached, the DataView refuses it,
+ * and the refusal becomes the freed-memory error (see `_chunk.ts`). Paths that hand the address to C
+ * check {@linkcode Chunk.alive} first.
  *
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
-import { _resolveCodec, type Codec } from "./_codec.ts";
-import { _freedError, FfiError } from "./errors.ts";
+import { _NULL_PAGE, Chunk } from "./_chunk.ts";
+import {
+  _cstringAt,
+  _readAddr,
+  _SCALAR_CODECS,
+  _writeAddr,
+  type Codec,
+  kAllocCString,
+  kCodec,
+} from "./_codec.ts";
+import { _describe, FfiError, kDescribe } from "./errors.ts";
 import { _native } from "./_native.ts";
-import type { CResult } from "./struct_types.ts";
-import { _describe, _primitive, type TypeName } from "./types.ts";
+import {
+  _primitive,
+  _primitiveOrThrow,
+  type AnyString,
+  type CanonicalOf,
+  type CTypeName,
+  type TypeName,
+} from "./types.ts";
 
 /** The symbol by which pointer-like objects (TypedPointer, StructView, Buffer) give their RawPointer. */
 export const kToRaw: unique symbol = Symbol("lune-ffi.toRaw");
@@ -33,43 +66,64 @@ export type PointerLike = RawPointer | { [kToRaw](): RawPointer };
  */
 export type CType = TypeName | object;
 
-const MAX_ADDR = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_ADDR_BIG = (1n << 64n) - 1n;
-/** Addresses below this (the first page, never mapped) are a NULL pointer dereference. */
-const NULL_PAGE = 4096;
+/** Offsets and bounds of the compact (base-class) pointers stay inside ±SMALL: V8's small integers. */
+const SMALL = 2 ** 30;
 const textDecoder = new TextDecoder();
 
 /** The view of a pointer's memory that the fast paths (typed pointers, struct views) build on. */
 export interface Span {
+  /** The chunk of managed memory, or null for an unmanaged pointer. */
   chunk: Chunk | null;
-  base: Deno.PointerValue;
+  /** Managed: offset in the chunk. Unmanaged: the address (approximate above 2^53). */
   off: number;
+  /** Managed: the allocation's bounds, as offsets in the chunk. */
   lo: number;
   hi: number;
 }
 
 /** A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`. @internal */
 export let _makeManaged: (c: Chunk, off: number, lo: number, hi: number) => RawPointer;
-/** An unmanaged pointer to an address. @internal */
+/** An unmanaged pointer to an address (a safe integer). @internal */
 export let _rawFromAddr: (addr: number) => RawPointer;
 /** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
 export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
 /** The internals of a pointer; throws if its memory was freed. @internal */
 export let _span: (p: RawPointer) => Span;
-/** Checks an access of `len` bytes at `offset`, returning its offset from the base. @internal */
+/**
+ * Checks an access of `len` bytes at `offset` that native code will make, returning its offset from
+ * the base ({@linkcode _baseOf}): bounds, liveness and the first page. @internal
+ */
 export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string) => number;
 /**
  * The Deno pointer a pointer's offsets count from (use after {@linkcode _checkRange}, which checks
- * that the memory is alive); allocates nothing. @internal
+ * that the memory is alive): the chunk's start, or null (address 0) for an unmanaged pointer whose
+ * offsets are then addresses, or the exact pointer of an address above 2^53. @internal
  */
 export let _baseOf: (p: RawPointer) => Deno.PointerValue;
+
+/** The `new.target` of wide pointers (see the module documentation): its prototype is RawPointer's. */
+function WidePointer(): void {}
+
+// Constructors of the two hidden classes (see the module documentation); set by RawPointer's static block.
+let managed: (c: Chunk, o: number, lo: number, hi: number) => RawPointer;
+let unmanaged: (addr: number) => RawPointer;
+let fromBigAddr: (a: bigint) => RawPointer;
+/** Whether `p` is an unmanaged pointer above 2^53, whose `addr` only approximates it. */
+let isExact: (p: RawPointer) => boolean;
+
+/** The last type resolved and its codec: code reads and writes one type many times in a row. */
+let lastType: unknown = "i32";
+let lastCodec: Codec = _SCALAR_CODECS.i32;
 
 /**
  * A raw pointer (`void*`): byte-level arithmetic, reads and writes of any C type.
  *
  * Managed pointers (from an arena or a Buffer) know the bounds of their allocation: every access is
  * checked and throws a `RangeError` outside them, or an {@linkcode FfiError} once the memory is freed.
- * Unmanaged pointers ({@linkcode ptr}, pointers returned by C) are unchecked, as in C.
+ * Unmanaged pointers ({@linkcode ptr}, pointers returned by C) are unchecked, as in C, except that
+ * an access to the first page (addresses 0 to 4095, never mapped) is an {@linkcode FfiError}.
  *
  * @example Reading and writing through a pointer
  * ```ts
@@ -85,39 +139,40 @@ export let _baseOf: (p: RawPointer) => Deno.PointerValue;
  */
 export class RawPointer {
   /** The chunk of managed memory, or null for an unmanaged pointer. */
-  #chunk: Chunk | null;
-  /** Deno pointer the offset counts from: the chunk's start, or an unmanaged base (null means 0). */
-  #base: Deno.PointerValue;
-  /** Byte offset from `#base`. */
-  #off: number;
-  /** Allocation bounds, as offsets from `#base` (managed only). */
+  #c: Chunk | null;
+  /** Managed: byte offset in the chunk. Unmanaged: the address (approximate above 2^53, see `#x`). */
+  #o: number;
+  /** Managed: the allocation's bounds `[lo, hi)`, as offsets in the chunk. */
   #lo: number;
   #hi: number;
-  /** The Deno pointer value for this address, built on first use. */
-  #pv: Deno.PointerValue | undefined;
+  /**
+   * The Deno pointer value of this address, built on first use; for an unmanaged address above
+   * 2^53, set at creation and exact (`#o` then only approximates it).
+   */
+  #x: Deno.PointerValue | undefined;
 
-  private constructor(chunk: Chunk | null, base: Deno.PointerValue, off: number, lo: number, hi: number) {
-    this.#chunk = chunk;
-    this.#base = base;
-    this.#off = off;
+  private constructor(c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) {
+    this.#c = c;
+    this.#o = o;
     this.#lo = lo;
     this.#hi = hi;
+    this.#x = x;
   }
 
-  /** The address as a number (exact: user-space addresses are below 2^53). */
+  /** The address as a number (exact below 2^53, which covers every user-space address). */
   get addr(): number {
-    if (this.#chunk !== null) return this.#chunk.addr + this.#off;
-    return this.#base === null ? this.#off : _native().lffi_mem_addr(this.#base) + this.#off;
+    const c = this.#c;
+    return c !== null ? c.addr + this.#o : this.#o;
   }
 
   /** Whether the address is 0. */
   get isNull(): boolean {
-    return this.#chunk === null && (this.#base === null ? this.#off === 0 : this.addr === 0);
+    return this.#c === null && this.#o === 0;
   }
 
   /** Whether the pointer is bounds-checked (it points into an arena or a Buffer). */
   get isManaged(): boolean {
-    return this.#chunk !== null;
+    return this.#c !== null;
   }
 
   /**
@@ -137,10 +192,26 @@ export class RawPointer {
    * ```
    */
   read<T extends CType>(offset: number, ctype: T): CResult<T> {
-    const codec = _resolveCodec(ctype);
-    return codec.read(this.#chunk, this.#base, this.#at(offset, codec.size, "read", codec.name)) as CResult<
-      T
-    >;
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const c = this.#c;
+    if (c !== null && typeof offset === "number") {
+      const o = this.#o + offset;
+      if (o >= this.#lo && o + codec.size <= this.#hi && Number.isInteger(offset)) {
+        try {
+          return codec.read(c, null, o) as CResult<T>;
+        } catch (e) {
+          throw c.deadError(`read ${codec.name} at offset ${offset}`, e);
+        }
+      }
+    }
+    return this.#readSlow(offset, codec) as CResult<T>;
+  }
+
+  /** `read` of unmanaged memory, and every refused read (kept apart so that `read` stays small). */
+  #readSlow(offset: unknown, codec: Codec): unknown {
+    const o = this.#at(offset, codec.size, "read", codec.name);
+    if (this.#c !== null) return codec.read(this.#c, null, o);
+    return codec.read(null, this.#nbase(), o);
   }
 
   /**
@@ -158,26 +229,46 @@ export class RawPointer {
    * ```
    */
   write(offset: number, ctype: CType, value: unknown): void {
-    const codec = _resolveCodec(ctype);
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const c = this.#c;
+    if (c !== null && typeof offset === "number") {
+      const o = this.#o + offset;
+      if (o >= this.#lo && o + codec.size <= this.#hi && Number.isInteger(offset)) {
+        try {
+          // `what` only appears in error messages: the offset is added when there is an error, so
+          // the common path builds no string.
+          codec.write(c, null, o, value, codec.name);
+          return;
+        } catch (e) {
+          throw this.#writeError(e, codec, c, o, value, offset);
+        }
+      }
+    }
+    this.#writeSlow(offset, codec, value);
+  }
+
+  /** `write` of unmanaged memory, and every refused write. */
+  #writeSlow(offset: unknown, codec: Codec, value: unknown): void {
     const o = this.#at(offset, codec.size, "write", codec.name);
+    const c = this.#c;
+    const base = c !== null ? null : this.#nbase();
     try {
-      // `what` only appears in error messages: the offset is added when there is an error, so the
-      // common path builds no string.
-      codec.write(this.#chunk, this.#base, o, value, codec.name);
+      codec.write(c, base, o, value, codec.name);
     } catch (e) {
-      throw this.#writeError(e, codec, o, value, offset);
+      throw this.#writeError(e, codec, c, o, value, offset as number);
     }
   }
 
   /** The error of a failed write, naming the offset (kept out of `write` so that it stays small). */
-  #writeError(e: unknown, codec: Codec, o: number, value: unknown, offset: number): unknown {
+  #writeError(e: unknown, codec: Codec, c: Chunk | null, o: number, value: unknown, offset: number): unknown {
+    if (c !== null && !c.alive()) return c.deadError(`write ${codec.name} at offset ${offset}`);
     // A struct write stores field by field and names the failing field itself: running it again
     // would repeat its side effects (getters, string copies), so its error stands as it is.
     if (_primitive(codec.name) === undefined) return e;
     try {
       // A primitive write checks its value before its single store, so it fails again the same way,
       // this time with the offset in the message.
-      codec.write(this.#chunk, this.#base, o, value, `${codec.name} at offset ${offset}`);
+      codec.write(c, c !== null ? null : this.#nbase(), o, value, `${codec.name} at offset ${offset}`);
     } catch (named) {
       return named;
     }
@@ -186,7 +277,8 @@ export class RawPointer {
 
   /**
    * A pointer `bytes` further on (or back, if negative). Arithmetic may leave the allocation, as in
-   * C; access may not.
+   * C; access may not. `bytes` must be a safe integer, and so must the result: above 2^53 a number
+   * would round it.
    *
    * @example
    * ```ts
@@ -195,15 +287,22 @@ export class RawPointer {
    *
    * const p = ffi.ptr(0x1000);
    * assert.equal(p.offset(16).addr, 0x1010);
+   * assert.throws(() => p.offset(2 ** 53), RangeError); // not exact as a number
    * ```
    */
   offset(bytes: number): RawPointer {
-    if (typeof bytes !== "number" || !Number.isInteger(bytes)) {
-      throw new TypeError(
-        `Cannot offset a pointer by ${_describe(bytes)}: expected an integer number of bytes`,
-      );
+    if (typeof bytes !== "number" || !Number.isSafeInteger(bytes)) throw offsetError(bytes);
+    const c = this.#c;
+    const o = this.#o + bytes;
+    if (c !== null) {
+      if (!Number.isSafeInteger(o)) throw offsetError(bytes, "the result");
+      return managed(c, o, this.#lo, this.#hi);
     }
-    return new RawPointer(this.#chunk, this.#base, this.#off + bytes, this.#lo, this.#hi);
+    const x = this.#x;
+    // Exact in numbers: a safe address that stays safe. Otherwise in bigints, from the exact value.
+    if ((x === undefined || this.#o <= MAX_SAFE) && o >= 0 && o <= MAX_SAFE) return unmanaged(o);
+    const start = x !== undefined ? BigInt(Deno.UnsafePointer.value(x)) : BigInt(this.#o);
+    return fromBigAddr(BigInt.asUintN(64, start + BigInt(bytes)));
   }
 
   /**
@@ -239,14 +338,14 @@ export class RawPointer {
    * ```
    */
   readString(offset: number = 0): string {
-    const c = this.#chunk;
+    const c = this.#c;
     const o = this.#at(offset, 0, "read", "a string");
     if (c !== null) {
       const bytes = c.u8.subarray(o, this.#hi);
       const nul = bytes.indexOf(0);
       return textDecoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
     }
-    const n = _native().lffi_mem_strlen(this.#base, o);
+    const n = _native().lffi_mem_strlen(this.#nbase(), o);
     if (n === 0) return "";
     const start = this.offset(offset).toLightUserData()!;
     return textDecoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(start, n)));
@@ -265,67 +364,74 @@ export class RawPointer {
    * ```
    */
   toLightUserData(): Deno.PointerValue {
-    const c = this.#chunk;
+    const c = this.#c;
     // Checked before the cache too: a freed pointer must not reach C (call arguments come through here).
-    if (c !== null && c.freed) throw _freedError("take the address of this pointer");
-    if (this.#pv !== undefined) return this.#pv;
+    if (c !== null && !c.alive()) throw c.deadError("take the address of this pointer");
+    const x = this.#x;
+    if (x !== undefined) return x;
     let pv: Deno.PointerValue;
-    if (c !== null) pv = this.#off === 0 ? c.ptr : Deno.UnsafePointer.offset(c.ptr, this.#off);
-    else if (this.#base !== null && this.#off === 0) pv = this.#base;
-    // From the exact base: `addr` (a number) rounds above 2^53, e.g. `(void*)-1` plus an offset.
-    else if (this.#base !== null) pv = Deno.UnsafePointer.offset(this.#base, this.#off);
-    else pv = Deno.UnsafePointer.create(BigInt(this.addr));
-    return (this.#pv = pv);
+    if (c !== null) pv = this.#o === 0 ? c.ptr : Deno.UnsafePointer.offset(c.ptr, this.#o);
+    else pv = this.#o === 0 ? null : Deno.UnsafePointer.create(BigInt(this.#o));
+    return (this.#x = pv);
   }
 
   /** Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged). @internal */
   _bytesLeft(): number {
-    return this.#chunk === null ? Infinity : this.#hi - this.#off;
+    return this.#c === null ? Infinity : this.#hi - this.#o;
   }
 
   /**
-   * Checks an access of `size` bytes at `offset` and returns its offset from the base. `type` names
-   * what is accessed in messages (`null`: "`size` bytes").
-   * @internal
+   * Checks an access of `size` bytes at `offset` and returns its offset from the base: in the chunk
+   * for managed memory (which must be alive), else from `#nbase()` (an address, or an offset from
+   * the exact pointer of an address above 2^53). `type`
+   * names what is accessed in messages (`null`: "`size` bytes").
    */
-  #at(offset: number, size: number, verb: string, type: string | null): number {
-    if (typeof offset === "number") {
-      const o = this.#off + offset;
-      const c = this.#chunk;
-      // Unmanaged memory is unchecked, except the first page: an access through a NULL pointer (no
-      // base, address below 4096, never mapped) is an error, as for TypedPointers and views.
-      if (
-        Number.isInteger(offset) &&
-        (c === null
-          ? this.#base !== null || o >= NULL_PAGE
-          : !c.freed && o >= this.#lo && o + size <= this.#hi)
-      ) {
-        return o;
-      }
+  #at(offset: unknown, size: number, verb: string, type: string | null): number {
+    const c = this.#c;
+    if (typeof offset !== "number" || !Number.isInteger(offset)) {
+      return fail(
+        new TypeError(
+          `Cannot ${verb} ${type ?? `${size} bytes`} at offset ${
+            _describe(offset)
+          }: expected an integer offset`,
+        ),
+      );
     }
-    throw this.#accessError(offset, size, verb, type);
+    // Freed memory next: whatever the offset, the answer is that the memory is gone.
+    if (c !== null && !c.alive()) {
+      return fail(c.deadError(`${verb} ${type ?? `${size} bytes`} at offset ${offset}`));
+    }
+    if (!Number.isSafeInteger(offset)) {
+      return fail(
+        new RangeError(`Cannot ${verb} ${type ?? `${size} bytes`} at offset ${offset}: not a safe integer`),
+      );
+    }
+    if (c !== null) {
+      const o = this.#o + offset;
+      if (o >= this.#lo && o + size <= this.#hi) return o;
+      return fail(this.#outOfBounds(verb, type, offset, size));
+    }
+    const x = this.#x;
+    const a = this.#o + offset;
+    // An exact address above 2^53 (a sentinel such as `(void*)-1`): offsets count from it.
+    if (x !== undefined && this.#o > MAX_SAFE) return offset;
+    if (a >= _NULL_PAGE && a + size <= MAX_SAFE) return a;
+    const what = type ?? `${size} bytes`;
+    if (a >= 0 && a < _NULL_PAGE) {
+      return fail(
+        new FfiError(`Cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access`),
+      );
+    }
+    return fail(new RangeError(`Cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`));
   }
 
-  /** Why `#at` refused an access (kept out of `#at` so that it stays small enough to inline). */
-  #accessError(offset: unknown, size: number, verb: string, type: string | null): Error {
-    const what = type ?? `${size} bytes`;
-    if (typeof offset !== "number" || !Number.isInteger(offset)) {
-      return new TypeError(
-        `Cannot ${verb} ${what} at offset ${_describe(offset)}: expected an integer offset`,
-      );
-    }
-    if (this.#chunk === null) {
-      const at = this.#off + offset;
-      return new FfiError(
-        `Cannot ${verb} ${what} at offset ${offset}: address ${at} is a null pointer access`,
-      );
-    }
-    if (this.#chunk.freed) return _freedError(`${verb} ${what} at offset ${offset}`);
-    return this.#outOfBounds(verb, type, offset, size);
+  /** The Deno pointer unmanaged offsets count from: null (they are addresses), or an exact pointer. */
+  #nbase(): Deno.PointerValue {
+    return this.#c === null && this.#x !== undefined && this.#o > MAX_SAFE ? this.#x : null;
   }
 
   #outOfBounds(verb: string, type: string | null, offset: number, size: number): RangeError {
-    const start = this.#off - this.#lo;
+    const start = this.#o - this.#lo;
     const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
       `Cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
@@ -333,43 +439,93 @@ export class RawPointer {
     );
   }
 
+  /** Short description for error messages. */
+  [kDescribe](): string {
+    return `a RawPointer(0x${this.addr.toString(16)})`;
+  }
+
   /** Debug output for `console.log`. */
   [Symbol.for("Deno.customInspect")](): string {
-    const c = this.#chunk;
+    const c = this.#c;
     const state = c === null
       ? "unmanaged"
-      : c.freed
+      : !c.alive()
       ? "freed"
-      : `managed, ${this.#hi - this.#off} bytes left`;
+      : `managed, ${this.#hi - this.#o} bytes left`;
     return `RawPointer(0x${this.addr.toString(16)}, ${state})`;
   }
 
   static {
-    _makeManaged = (c, off, lo, hi) => new RawPointer(c, c.ptr, off, lo, hi);
-    _rawFromAddr = (addr) => new RawPointer(null, null, addr, 0, 0);
-    _rawFromPointerValue = (p) => new RawPointer(null, p, 0, 0, 0);
+    // Unmanaged pointers and managed ones whose numbers are not small integers get a hidden class of
+    // their own (see the module documentation): constructed with another `new.target` whose
+    // prototype is RawPointer's, they are RawPointers in every other respect.
+    WidePointer.prototype = RawPointer.prototype;
+    const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) =>
+      Reflect.construct(RawPointer, [c, o, lo, hi, x], WidePointer) as RawPointer;
+    managed = (c, o, lo, hi) =>
+      o >= -SMALL && o <= SMALL && hi <= SMALL
+        ? new RawPointer(c, o | 0, lo | 0, hi | 0, undefined)
+        : wide(c, o, lo, hi, undefined);
+    unmanaged = (addr) => wide(null, addr, 0, 0, undefined);
+    fromBigAddr = (a) =>
+      a <= BigInt(MAX_SAFE)
+        ? unmanaged(Number(a))
+        : wide(null, Number(a), 0, 0, Deno.UnsafePointer.create(a));
+    _makeManaged = managed;
+    _rawFromAddr = unmanaged;
+    _rawFromPointerValue = (p) => {
+      if (p === null) return unmanaged(0);
+      const a = Deno.UnsafePointer.value(p);
+      if (typeof a === "number") return wide(null, a, 0, 0, p);
+      return a <= BigInt(MAX_SAFE) ? wide(null, Number(a), 0, 0, p) : wide(null, Number(a), 0, 0, p);
+    };
     _span = (p) => {
-      const c = p.#chunk;
-      if (c !== null && c.freed) throw _freedError("use this pointer");
-      return { chunk: c, base: p.#base, off: p.#off, lo: p.#lo, hi: p.#hi };
+      const c = p.#c;
+      if (c !== null && !c.alive()) throw c.deadError("use this pointer");
+      return { chunk: c, off: p.#o, lo: p.#lo, hi: p.#hi };
     };
     _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, null);
-    _baseOf = (p) => p.#base;
+    _baseOf = (p) => p.#c !== null ? p.#c.ptr : p.#nbase();
+    isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
 }
 
+function fail(e: unknown): never {
+  throw e;
+}
+
+function offsetError(bytes: unknown, what = "the offset"): Error {
+  if (typeof bytes === "number" && Number.isInteger(bytes)) {
+    return new RangeError(
+      `RawPointer.offset(): ${what} ${bytes} is not a safe integer: a number would round it; ` +
+        `use ffi.ptr() with a bigint address`,
+    );
+  }
+  return new TypeError(
+    `RawPointer.offset(): bytes must be an integer number of bytes, got ${_describe(bytes)}`,
+  );
+}
+
 /**
- * The RawPointer behind any pointer-like value, or `null` for a value that is not one.
+ * The RawPointer behind any pointer-like value, or `null` for a value that is not one. What a
+ * `[kToRaw]()` method returns must be a real RawPointer: a forged object is a TypeError, never an
+ * address.
  * @internal
  */
 export function _rawOf(x: unknown): RawPointer | null {
   if (x instanceof RawPointer) return x;
-  if (typeof x === "object" && x !== null && kToRaw in x) return (x as { [kToRaw](): RawPointer })[kToRaw]();
+  if (typeof x === "object" && x !== null && kToRaw in x) {
+    const raw = (x as { [kToRaw](): unknown })[kToRaw]();
+    if (raw instanceof RawPointer) return raw;
+    throw new TypeError(
+      `Cannot use ${_describe(x)} as a pointer: its [kToRaw]() returned ${_describe(raw)}, not a RawPointer`,
+    );
+  }
   return null;
 }
 
 function isDenoPointer(x: unknown): x is Deno.PointerObject {
-  return typeof x === "object" && x !== null && Object.getPrototypeOf(x) === null;
+  return typeof x === "object" && x !== null && Object.getPrototypeOf(x) === null && !(kToRaw in x);
 }
 
 /**
@@ -393,9 +549,17 @@ function refuseClosedCallback(raw: RawPointer, what: string): void {
   }
 }
 
+function notAPointer(x: unknown, what: string): TypeError {
+  return new TypeError(
+    `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
+      `Buffer, Deno pointer value or null`,
+  );
+}
+
 /**
  * The address of a pointer-like value (RawPointer, TypedPointer, StructView, Buffer, a Deno pointer
- * value, or null for 0); a TypeError naming `what` for anything else.
+ * value, or null for 0); a TypeError naming `what` for anything else. Approximate above 2^53: see
+ * {@linkcode _toPointerValue} for the exact value.
  * @internal
  */
 export function _addrOf(x: unknown, what: string): number {
@@ -408,10 +572,7 @@ export function _addrOf(x: unknown, what: string): number {
     return raw.addr;
   }
   if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
-  throw new TypeError(
-    `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
-      `Buffer, Deno pointer value or null`,
-  );
+  throw notAPointer(x, what);
 }
 
 /**
@@ -427,16 +588,14 @@ export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
     return raw.toLightUserData();
   }
   if (isDenoPointer(x)) return x;
-  throw new TypeError(
-    `Cannot use ${_describe(x)} as a pointer for ${what}: expected a RawPointer, TypedPointer, StructView, ` +
-      `Buffer, Deno pointer value or null`,
-  );
+  throw notAPointer(x, what);
 }
 
 /**
  * Creates an unmanaged RawPointer from a numeric address. Nothing is checked: as in C, the address
- * must be valid for whatever is done with it. A number must be below 2^53; a bigint may be any 64-bit
- * address, for sentinels such as `(void*)-1` (whose `addr` then rounds, while C receives it exactly).
+ * must be valid for whatever is done with it (only the first page, 0 to 4095, is refused on access).
+ * A number must be a safe integer (below 2^53); a bigint may be any 64-bit address, for sentinels
+ * such as `(void*)-1` (whose `addr` then rounds, while C receives it exactly).
  *
  * @example
  * ```ts
@@ -452,22 +611,21 @@ export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
  * ```
  */
 export function ptr(addr: number | bigint): RawPointer {
-  let a: number;
   if (typeof addr === "bigint") {
     if (addr < 0n || addr > MAX_ADDR_BIG) {
-      throw new RangeError(`Address ${addr}n is out of range [0, 2^64)`);
+      throw new RangeError(`ffi.ptr(): addr must be in [0, 2^64), got ${addr}n`);
     }
-    // Above 2^53 a number cannot hold the address (sentinels such as `(void*)-1`): the pointer keeps
-    // the exact Deno pointer value, so passing it to C or storing it is exact; its `addr` rounds.
-    if (addr > BigInt(MAX_ADDR)) return _rawFromPointerValue(Deno.UnsafePointer.create(addr));
-    a = Number(addr);
-  } else if (typeof addr === "number" && Number.isInteger(addr)) {
-    if (addr < 0 || addr > MAX_ADDR) throw new RangeError(`Address ${addr} is out of range [0, 2^53)`);
-    a = addr + 0;
-  } else {
-    throw new TypeError(`Cannot make a pointer from ${_describe(addr)}: expected an integer address`);
+    return fromBigAddr(addr);
   }
-  return _rawFromAddr(a);
+  if (typeof addr === "number" && Number.isInteger(addr)) {
+    if (addr < 0 || addr > MAX_SAFE) {
+      throw new RangeError(
+        `ffi.ptr(): addr must be in [0, 2^53) as a number (pass a bigint above), got ${addr}`,
+      );
+    }
+    return unmanaged(addr + 0);
+  }
+  throw new TypeError(`ffi.ptr(): addr must be an integer address or a bigint, got ${_describe(addr)}`);
 }
 
 /**
@@ -485,7 +643,9 @@ export function ptr(addr: number | bigint): RawPointer {
  */
 export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean {
   if (p === null || p === undefined) return true;
-  return _addrOf(p, "isNull") === 0;
+  const raw = _rawOf(p);
+  if (raw !== null) return raw.isNull;
+  return _addrOf(p, "ffi.isNull() ptr") === 0;
 }
 
 /**
@@ -504,7 +664,261 @@ export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean 
 export function toRaw(x: PointerLike): RawPointer {
   const raw = _rawOf(x);
   if (raw === null) {
-    throw new TypeError(`Cannot take a RawPointer of ${_describe(x)}: it is not a pointer-like value`);
+    throw new TypeError(`ffi.toRaw(): x must be a pointer-like value, got ${_describe(x)}`);
   }
   return raw;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The codecs of pointer values, and the resolution of any type to its codec
+
+/**
+ * Reads a pointer at `o`. Above 2^53 a number cannot hold the address exactly (sentinels such as
+ * `(void*)-1`: `MAP_FAILED`, `SQLITE_TRANSIENT`, `(iconv_t)-1`), so the pointer keeps the exact Deno
+ * pointer value; its `addr` is then approximate, but writing it back or passing it to C is exact.
+ */
+function readPointer(c: Chunk | null, b: Deno.PointerValue, o: number): RawPointer {
+  const a = _readAddr(c, b, o);
+  if (a <= MAX_SAFE) return unmanaged(a);
+  return fromBigAddr(c !== null ? c.dv.getBigUint64(o, true) : _native().lffi_mem_read_u64(b, o));
+}
+
+/**
+ * Writes a pointer-like value at `o`. Its `addr` (a number) is exact below 2^53; above, the value's
+ * exact Deno pointer value is stored instead (writing `addr` stored 0 for `(void*)-1`, turning
+ * `MAP_FAILED` into NULL).
+ */
+function writePointer(c: Chunk | null, b: Deno.PointerValue, o: number, v: unknown, what: string): void {
+  const a = _addrOf(v, what);
+  const raw = v instanceof RawPointer ? v : null;
+  if (a <= MAX_SAFE && (raw === null || !isExact(raw))) return _writeAddr(c, b, o, a);
+  const exact = BigInt.asUintN(64, BigInt(Deno.UnsafePointer.value(_toPointerValue(v, what))));
+  if (c !== null) c.dv.setBigUint64(o, exact, true);
+  else _native().lffi_mem_write_u64(b, o, exact);
+}
+
+const pointerCodec: Codec = {
+  name: "pointer",
+  size: 8,
+  align: 8,
+  read: readPointer,
+  write: writePointer,
+};
+
+/** What a chunk's owner must offer so that a JS string can be written into its memory. */
+interface CStringAllocator {
+  [kAllocCString](s: string): number;
+}
+
+const stringCodec: Codec = {
+  name: "string",
+  size: 8,
+  align: 8,
+  read: (c, b, o) => _cstringAt(_readAddr(c, b, o)),
+  write(c, b, o, v, what) {
+    if (typeof v !== "string") return writePointer(c, b, o, v, what);
+    const owner = c?.owner as Partial<CStringAllocator> | null | undefined;
+    if (!owner?.[kAllocCString]) {
+      throw new TypeError(
+        `Cannot write a JS string for ${what} into unmanaged memory: nothing would own the copy. ` +
+          `Allocate it yourself (arena.alloc + writeString) and write that pointer.`,
+      );
+    }
+    // Not into dead memory: the copy would be allocated for nothing.
+    if (c instanceof Chunk) c.check(`write ${what}`);
+    _writeAddr(c, b, o, owner[kAllocCString](v));
+  },
+};
+
+const CODECS: Record<string, Codec> = { ..._SCALAR_CODECS, pointer: pointerCodec, string: stringCodec };
+
+/** Every name and alias → its codec, filled on first use of each name. */
+const BY_NAME: Map<string, Codec> = new Map();
+
+/** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
+export function _codecOf(name: string): Codec {
+  const c = BY_NAME.get(name);
+  if (c !== undefined) return c;
+  const codec = CODECS[_primitiveOrThrow(name).name];
+  BY_NAME.set(name, codec);
+  return codec;
+}
+
+/** The codec of any C type: a primitive name or alias, or a struct definition. @internal */
+export function _resolveCodec(ctype: unknown): Codec {
+  if (ctype === lastType) return lastCodec;
+  if (typeof ctype === "string") {
+    const codec = _codecOf(ctype);
+    lastType = ctype;
+    return (lastCodec = codec);
+  }
+  if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
+    const codec = (ctype as { [kCodec]: Codec })[kCodec];
+    lastType = ctype;
+    return (lastCodec = codec);
+  }
+  return _codecOf(ctype as string); // throws the TypeError naming it
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Types: what a read returns
+
+/**
+ * A type a field can have: any primitive but `void`, or a nested struct definition. Any string
+ * compiles (the known names autocomplete): an unknown name, or `void`, is a `TypeError` that
+ * `ffi.struct` throws at run time, naming it.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const t: ffi.FieldType = "int";
+ * assert.equal(ffi.struct([["a", t]]).size, 4);
+ * assert.throws(() => ffi.struct([["a", "int33"]]), /int33/);
+ * ```
+ */
+export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructType;
+
+/**
+ * One field of `ffi.struct`: `[name, type]`, or `[name, type, length]` for a fixed array.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: ffi.FieldSpec[] = [["id", "u32"], ["tag", "u8", 4]];
+ * assert.equal(ffi.struct(fields).size, 8);
+ * ```
+ */
+export type FieldSpec =
+  | readonly [name: string, type: FieldType]
+  | readonly [name: string, type: FieldType, length: number];
+
+/**
+ * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
+ * integers, `boolean`, `RawPointer`, `string | null` for `string`.
+ */
+export type PrimitiveValue<N> = N extends "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "f32" | "f64" ? number
+  : N extends "i64" | "u64" | "isize" | "usize" ? bigint
+  : N extends "bool" ? boolean
+  : N extends "pointer" ? RawPointer
+  : N extends "string" ? string | null
+  : N extends "void" ? undefined
+  : never;
+
+/**
+ * The JS values a primitive type accepts, by canonical name: 64-bit integers take a `number` too,
+ * pointers any pointer-like value or `null`, `string` a JS string or a pointer.
+ */
+export type PrimitiveInput<N> = N extends "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "f32" | "f64" ? number
+  : N extends "i64" | "u64" | "isize" | "usize" ? number | bigint
+  : N extends "bool" ? boolean
+  : N extends "pointer" ? PointerLike | Deno.PointerValue
+  : N extends "string" ? string | PointerLike | Deno.PointerValue
+  : never;
+
+/**
+ * The JS value a C type is read or returned as, by copy: what {@linkcode read}, `RawPointer.read`,
+ * `Buffer.read`, `Library.call` and the functions of `Library.fn` give for the type argument `T`.
+ * A type name or alias gives its value type (`number`, `bigint` for 64-bit integers, `boolean`,
+ * {@linkcode RawPointer}, `string | null` for `string`, `undefined` for `void`), a union of names
+ * the union of their values, and a struct definition its plain-object copy
+ * ({@linkcode StructValue}). A name known only at run time (a `string` variable) gives `unknown`:
+ * compare it with `assert.equal`, or narrow it with `typeof` before arithmetic.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using arena = ffi.arena();
+ * const p = arena.alloc(8);
+ * p.write(0, "i32", 21);
+ * const n: ffi.CResult<"int"> = ffi.read(p, 0, "int");
+ * assert.equal(n * 2, 42); // a number: arithmetic compiles
+ * const t: string = "u8";
+ * const u: ffi.CResult<string> = ffi.read(p, 0, t); // unknown
+ * assert.equal(u, 21);
+ * ```
+ */
+export type CResult<T> = T extends StructType<infer F> ? StructValue<F>
+  : T extends CTypeName ? PrimitiveValue<CanonicalOf<T>>
+  : unknown;
+
+/** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
+export type FieldPlain<E> = E extends readonly [string, infer T, number]
+  ? (T extends StructType<infer F> ? StructValue<F> : PlainOf<T>)[]
+  : E extends readonly [string, infer T] ? T extends StructType<infer F> ? StructValue<F> : PlainOf<T>
+  : never;
+
+/** The field names of a definition's field list. */
+export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
+
+/**
+ * Any property name, of type `any`: the fields of a definition whose names are not literal types
+ * (loose struct views, and the loose {@linkcode StructValue}). The names of
+ * `Object.prototype` members (`constructor`, `toString`, ...) are listed so that fields of those
+ * names are `any` too: a view has no other properties than its fields.
+ */
+// deno-lint-ignore no-explicit-any -- the fields are not known to the compiler: reads and writes both compile
+export type AnyFields = Record<string, any> & Record<ObjectMember, any>;
+
+/** The names of `Object.prototype`'s members, which TypeScript gives every object type. */
+export type ObjectMember =
+  | "constructor"
+  | "toString"
+  | "toLocaleString"
+  | "valueOf"
+  | "hasOwnProperty"
+  | "isPrototypeOf"
+  | "propertyIsEnumerable";
+
+/**
+ * A struct copied out of memory by {@linkcode read} (and returned by value from C): a plain object,
+ * arrays as JS arrays, nested structs as plain objects. For a definition without literal field
+ * names (no `as const`), an object whose properties are `any`.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Pair = ffi.struct([["a", "i32"], ["b", "u8", 2]] as const);
+ * using arena = ffi.arena();
+ * const p = arena.allocType(Pair);
+ * const value: ffi.StructValue<typeof Pair.spec> = ffi.read(p, 0, Pair);
+ * assert.deepEqual(value, { a: 0, b: [0, 0] });
+ * assert.equal(value.a + value.b[1], 0);
+ * ```
+ */
+export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
+  ? AnyFields
+  : { [E in F[number] as E[0]]: FieldPlain<E> };
+
+/**
+ * What a primitive field is in a {@linkcode StructValue}: the value its type reads as.
+ *
+ * @example
+ * ```ts
+ * import type * as ffi from "@x/lune-ffi";
+ *
+ * const n: ffi.PlainOf<"int"> = 42;
+ * console.log(n);
+ * ```
+ */
+export type PlainOf<T> = T extends CTypeName ? PrimitiveValue<CanonicalOf<T>> : unknown;
+
+/**
+ * What the type functions need of a struct definition (`StructDefinition` is one): its
+ * field list, as a type.
+ */
+export interface StructType<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+  /** The field list, as given. */
+  readonly spec: F;
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Alignment in bytes. */
+  readonly alignment: number;
 }

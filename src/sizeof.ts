@@ -4,8 +4,7 @@
  * @module
  */
 
-import { _resolveCodec } from "./_codec.ts";
-import type { CType } from "./pointer.ts";
+import { _resolveCodec, type CType } from "./pointer.ts";
 
 /**
  * The size in bytes of a C type: a type name or alias (`"i32"`, `"size_t"`, `"void"` is 0) or a

@@ -11,51 +11,18 @@
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
-import { _codecOf, type Codec, kCodec } from "./_codec.ts";
-import { _buildCodec } from "./_struct_codec.ts";
+import { type Codec, kCodec } from "./_codec.ts";
+import { _buildCodec, type FieldInfo, type StructCodec } from "./_struct_codec.ts";
+import { _describe } from "./errors.ts";
 import { _layout } from "./layout.ts";
+import { _codecOf, type FieldName, type FieldSpec, type StructType } from "./pointer.ts";
 import { _buildViewClass, type ViewCtor } from "./struct_view.ts";
-import type { FieldName, FieldSpec, StructView } from "./struct_types.ts";
-import { _describe, _primitive, type AnyString, type PrimitiveName } from "./types.ts";
+import { _primitive, type AnyString, type PrimitiveName } from "./types.ts";
 
-/** What a definition knows about one field. @internal */
-export interface FieldInfo {
-  readonly name: string;
-  readonly index: number;
-  readonly offset: number;
-  /** Bytes the field takes (element size × length). */
-  readonly size: number;
-  readonly align: number;
-  /** Element count for arrays, or `undefined` for a single value. */
-  readonly length: number | undefined;
-  /** Canonical primitive name, or null for a nested struct. */
-  readonly prim: PrimitiveName | null;
-  readonly def: StructDefinition | null;
-  /** Codec of one element. */
-  readonly codec: Codec;
-  /** `field "name"`, for messages. */
-  readonly what: string;
-  /** `u8[32]`, `struct {...}`: for descriptions. */
-  readonly desc: string;
-}
+export type { FieldInfo } from "./_struct_codec.ts";
 
-/**
- * A view of `def` at offset `o` of `c`: set by StructDefinition's static block, as only the definition
- * holds its view class.
- * @internal
- */
-export let _makeView: (
-  def: StructDefinition,
-  c: Chunk,
-  o: number,
-  managed: boolean,
-  lo: number,
-  hi: number,
-) => StructView;
-
-/** The fields of a definition, for the view and codec modules. @internal */
-export let _fieldsOf: (def: StructDefinition) => readonly FieldInfo[];
+/** The largest struct: what one ArrayBuffer over unmanaged memory may hold (`_MAX_VIEW_BYTES`). */
+const MAX_STRUCT_SIZE = 2 ** 32;
 
 function fieldError(i: number, name: unknown, msg: string, E: ErrorConstructor = TypeError): Error {
   const who = typeof name === "string" && name !== "" ? `field "${name}"` : `field ${i}`;
@@ -82,7 +49,7 @@ function parseField(spec: unknown, i: number): ParsedField {
   if (type instanceof StructDefinition) {
     def = type;
     codec = type[kCodec];
-    elemDesc = codec.name;
+    elemDesc = `struct (${type.size} bytes)`;
   } else {
     const info = typeof type === "string" ? _primitive(type) : undefined;
     if (info === undefined) {
@@ -106,6 +73,16 @@ function parseField(spec: unknown, i: number): ParsedField {
     }
     if (!Number.isInteger(length) || length <= 0) {
       throw fieldError(i, name, `must have a positive integer array length, got ${length}`, RangeError);
+    }
+    // Past this, offsets are no longer exact, and no memory could hold one anyway.
+    if (codec.size * length > MAX_STRUCT_SIZE) {
+      throw fieldError(
+        i,
+        name,
+        `has an array length of ${length}: ${codec.size * length} bytes is more than a struct can hold ` +
+          `(${MAX_STRUCT_SIZE})`,
+        RangeError,
+      );
     }
     count = length;
   }
@@ -145,7 +122,8 @@ function parseField(spec: unknown, i: number): ParsedField {
  * assert.deepEqual(Player.fields(), ["x", "y", "health", "name"]);
  * ```
  */
-export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpec[]>
+  implements StructType<F> {
   /** Total size in bytes, tail padding included. */
   readonly size: number;
   /** Alignment in bytes: the largest alignment of its fields. */
@@ -158,8 +136,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
   readonly spec: F;
   #fields: readonly FieldInfo[];
   #byName: Map<string, FieldInfo>;
-  #Ctor: ViewCtor;
-  #codec: Codec;
+  #codec: StructCodec;
 
   /**
    * Lays out `fields` (see {@linkcode struct}, which is the usual way to call this).
@@ -193,14 +170,31 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
       }
       byName.set(f.name, f);
     }
+    if (layout.size > MAX_STRUCT_SIZE) {
+      throw new RangeError(
+        `ffi.struct(): the struct takes ${layout.size} bytes, more than ${MAX_STRUCT_SIZE}`,
+      );
+    }
     this.size = layout.size;
     this.alignment = layout.align;
     this.fieldCount = infos.length;
     this.spec = Object.freeze(fields.map((f) => Object.freeze([...f]))) as unknown as F;
     this.#fields = Object.freeze(infos);
     this.#byName = byName;
-    this.#Ctor = _buildViewClass(this, infos);
-    this.#codec = _buildCodec(this, infos);
+    // The view class is built on first use: a definition used only for calls or copies never pays
+    // for one.
+    let Ctor: ViewCtor | undefined;
+    const codec: StructCodec = _buildCodec(
+      this,
+      infos,
+      layout.size,
+      layout.align,
+      (c, o, managed, lo, hi) => {
+        Ctor ??= _buildViewClass(codec, infos);
+        return new Ctor(c, o, managed, lo, hi);
+      },
+    );
+    this.#codec = codec;
     Object.freeze(this);
   }
 
@@ -279,9 +273,9 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
     return `StructDefinition ${this.#codec.name} (size ${this.size}, alignment ${this.alignment})`;
   }
 
-  static {
-    _fieldsOf = (def) => def.#fields;
-    _makeView = (def, c, o, managed, lo, hi) => new def.#Ctor(c, o, managed, lo, hi) as unknown as StructView;
+  /** Short description for error messages. */
+  [Symbol.for("lune-ffi.describe")](): string {
+    return `a StructDefinition (size ${this.size})`;
   }
 }
 
@@ -292,7 +286,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  *
  * Declared `as const`, the definition is precisely typed: its views have exactly its fields, each
  * of the type it reads as, and an unknown field is a compile error. Without `as const` the field
- * names are plain `string`s and its views are loose ({@linkcode LooseStructView}: any property, of
+ * names are plain `string`s and its views are loose (`LooseStructView`: any property, of
  * type `any`), so every write the run time accepts compiles as written. Type names are checked at
  * run time: an unknown one is a `TypeError` naming it.
  *

@@ -1,7 +1,8 @@
 /**
- * The type-level mapping from C types to JS values: what a field, a struct or a primitive reads as
- * ({@linkcode CValue}, {@linkcode StructView}), accepts ({@linkcode CInput}, {@linkcode StructInput})
- * and is copied out as ({@linkcode CResult}, {@linkcode StructValue}). Types only: no run-time code.
+ * The type-level mapping from C types to the JS values a view works with in place: what a field or
+ * a struct reads as ({@linkcode CValue}, {@linkcode StructView}) and accepts ({@linkcode CInput},
+ * {@linkcode StructInput}). Types only: no run-time code. What a copy reads as
+ * (`CResult`, `StructValue`) is in `pointer.ts`, beside `RawPointer.read`.
  *
  * In TypeScript, a view of a definition declared `as const` is precise: a field has the type it
  * reads as (a number, a bigint for 64-bit integers, a boolean, a RawPointer, a string for `char*`, a
@@ -15,66 +16,32 @@
  * @module
  */
 
-import type { kToRaw, PointerLike, RawPointer } from "./pointer.ts";
-import type { StructDefinition } from "./struct.ts";
+import type {
+  AnyFields,
+  FieldName,
+  FieldSpec,
+  kToRaw,
+  PrimitiveInput,
+  PrimitiveValue,
+  RawPointer,
+  StructType,
+} from "./pointer.ts";
 import type { TypedPointer } from "./typed_pointer.ts";
-import type { AnyString, CanonicalOf, CTypeName } from "./types.ts";
+import type { CanonicalOf, CTypeName } from "./types.ts";
 
-/**
- * A type a field can have: any primitive but `void`, or a nested struct definition. Any string
- * compiles (the known names autocomplete): an unknown name, or `void`, is a `TypeError` that
- * {@linkcode struct} throws at run time, naming it.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const t: ffi.FieldType = "int";
- * assert.equal(ffi.struct([["a", t]]).size, 4);
- * assert.throws(() => ffi.struct([["a", "int33"]]), /int33/);
- * ```
- */
-export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructDefinition;
-
-/**
- * One field of {@linkcode struct}: `[name, type]`, or `[name, type, length]` for a fixed array.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const fields: ffi.FieldSpec[] = [["id", "u32"], ["tag", "u8", 4]];
- * assert.equal(ffi.struct(fields).size, 8);
- * ```
- */
-export type FieldSpec =
-  | readonly [name: string, type: FieldType]
-  | readonly [name: string, type: FieldType, length: number];
-
-/**
- * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
- * integers, `boolean`, `RawPointer`, `string | null` for `string`.
- */
-export type PrimitiveValue<N> = N extends "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "f32" | "f64" ? number
-  : N extends "i64" | "u64" | "isize" | "usize" ? bigint
-  : N extends "bool" ? boolean
-  : N extends "pointer" ? RawPointer
-  : N extends "string" ? string | null
-  : N extends "void" ? undefined
-  : never;
-
-/**
- * The JS values a primitive type accepts, by canonical name: 64-bit integers take a `number` too,
- * pointers any pointer-like value or `null`, `string` a JS string or a pointer.
- */
-export type PrimitiveInput<N> = N extends "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "f32" | "f64" ? number
-  : N extends "i64" | "u64" | "isize" | "usize" ? number | bigint
-  : N extends "bool" ? boolean
-  : N extends "pointer" ? PointerLike | Deno.PointerValue
-  : N extends "string" ? string | PointerLike | Deno.PointerValue
-  : never;
+export type {
+  AnyFields,
+  CResult,
+  FieldName,
+  FieldPlain,
+  FieldSpec,
+  FieldType,
+  ObjectMember,
+  PrimitiveInput,
+  PrimitiveValue,
+  StructType,
+  StructValue,
+} from "./pointer.ts";
 
 /**
  * The JS value a C type reads as in place: `CValue<"i32">` is `number`, `CValue<"size_t">` is
@@ -89,7 +56,7 @@ export type PrimitiveInput<N> = N extends "i8" | "u8" | "i16" | "u16" | "i32" | 
  * console.log(id, ok);
  * ```
  */
-export type CValue<T> = T extends StructDefinition<infer F> ? StructView<F>
+export type CValue<T> = T extends StructType<infer F> ? StructView<F>
   : T extends CTypeName ? PrimitiveValue<CanonicalOf<T>>
   : unknown;
 
@@ -105,41 +72,13 @@ export type CValue<T> = T extends StructDefinition<infer F> ? StructView<F>
  * console.log(id);
  * ```
  */
-export type CInput<T> = T extends StructDefinition<infer F> ? StructInput<F> | StructView<F>
+export type CInput<T> = T extends StructType<infer F> ? StructInput<F> | StructView<F>
   : T extends CTypeName ? PrimitiveInput<CanonicalOf<T>>
-  : unknown;
-
-/**
- * The JS value a C type is read or returned as, by copy: what {@linkcode read}, `RawPointer.read`,
- * `Buffer.read`, `Library.call` and the functions of `Library.fn` give for the type argument `T`.
- * A type name or alias gives its value type (`number`, `bigint` for 64-bit integers, `boolean`,
- * {@linkcode RawPointer}, `string | null` for `string`, `undefined` for `void`), a union of names
- * the union of their values, and a struct definition its plain-object copy
- * ({@linkcode StructValue}). A name known only at run time (a `string` variable) gives `unknown`:
- * compare it with `assert.equal`, or narrow it with `typeof` before arithmetic.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * using arena = ffi.arena();
- * const p = arena.alloc(8);
- * p.write(0, "i32", 21);
- * const n: ffi.CResult<"int"> = ffi.read(p, 0, "int");
- * assert.equal(n * 2, 42); // a number: arithmetic compiles
- * const t: string = "u8";
- * const u: ffi.CResult<string> = ffi.read(p, 0, t); // unknown
- * assert.equal(u, 21);
- * ```
- */
-export type CResult<T> = T extends StructDefinition<infer F> ? StructValue<F>
-  : T extends CTypeName ? PrimitiveValue<CanonicalOf<T>>
   : unknown;
 
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
 export type FieldValue<E> = E extends readonly [string, infer T, number]
-  ? TypedPointer<T extends StructDefinition<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
+  ? TypedPointer<T extends StructType<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
   : E extends readonly [string, infer T] ? CValue<T>
   : never;
 
@@ -151,15 +90,6 @@ export type FieldInput<E> = E extends readonly [string, infer T, number] ?
   : E extends readonly [string, infer T] ? CInput<T>
   : never;
 
-/** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
-export type FieldPlain<E> = E extends readonly [string, infer T, number]
-  ? (T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>)[]
-  : E extends readonly [string, infer T] ? T extends StructDefinition<infer F> ? StructValue<F> : CValue<T>
-  : never;
-
-/** The field names of a definition's field list. */
-export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
-
 /**
  * The view of a definition whose field names are not literal types (a field list written inline or
  * built at run time, without `as const`): any property name, of type `any`, so reads and every write
@@ -167,25 +97,6 @@ export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
  * plain object into a nested struct) compile. Still pointer-like.
  */
 export type LooseStructView = AnyFields & { [kToRaw](): RawPointer };
-
-/**
- * Any property name, of type `any`: the fields of a definition whose names are not literal types
- * ({@linkcode LooseStructView}, and the loose {@linkcode StructValue}). The names of
- * `Object.prototype` members (`constructor`, `toString`, ...) are listed so that fields of those
- * names are `any` too: a view has no other properties than its fields.
- */
-// deno-lint-ignore no-explicit-any -- the fields are not known to the compiler: reads and writes both compile
-export type AnyFields = Record<string, any> & Record<ObjectMember, any>;
-
-/** The names of `Object.prototype`'s members, which TypeScript gives every object type. */
-export type ObjectMember =
-  | "constructor"
-  | "toString"
-  | "toLocaleString"
-  | "valueOf"
-  | "hasOwnProperty"
-  | "isPrototypeOf"
-  | "propertyIsEnumerable";
 
 /**
  * A struct in memory, read and written in place: one property per field and nothing else. It is
@@ -276,25 +187,3 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
 export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? { [field: string]: unknown }
   : { [E in F[number] as E[0]]: FieldInput<E> };
-
-/**
- * A struct copied out of memory by {@linkcode read} (and returned by value from C): a plain object,
- * arrays as JS arrays, nested structs as plain objects. For a definition without literal field
- * names (no `as const`), an object whose properties are `any`.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const Pair = ffi.struct([["a", "i32"], ["b", "u8", 2]] as const);
- * using arena = ffi.arena();
- * const p = arena.allocType(Pair);
- * const value: ffi.StructValue<typeof Pair.spec> = ffi.read(p, 0, Pair);
- * assert.deepEqual(value, { a: 0, b: [0, 0] });
- * assert.equal(value.a + value.b[1], 0);
- * ```
- */
-export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
-  ? AnyFields
-  : { [E in F[number] as E[0]]: FieldPlain<E> };

@@ -17,10 +17,19 @@
  * @module
  */
 
-import type { Chunk } from "./_chunk.ts";
-import { _readStruct, _writeArray, _writeStruct } from "./_struct_codec.ts";
+import { _foreignChunk, type Chunk } from "./_chunk.ts";
+import { kCodec } from "./_codec.ts";
+import {
+  _readStruct,
+  _writeArray,
+  _writeStruct,
+  type FieldInfo,
+  kViewSource,
+  type StructCodec,
+  type ViewSource,
+} from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
-import { _freedError, FfiError } from "./errors.ts";
+import { _argMessage, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
@@ -30,10 +39,10 @@ import {
   type PointerLike,
   type RawPointer,
 } from "./pointer.ts";
-import { _makeView, type FieldInfo, StructDefinition } from "./struct.ts";
 import type { FieldSpec, StructView } from "./struct_types.ts";
-import { _elemOf, _foreignChunk, _makeTyped } from "./typed_pointer.ts";
-import { _describe, type PrimitiveName } from "./types.ts";
+import { _elemOf, _makeTyped } from "./typed_pointer.ts";
+import type { StructType } from "./pointer.ts";
+import type { PrimitiveName } from "./types.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // View slots
@@ -43,7 +52,7 @@ import { _describe, type PrimitiveName } from "./types.ts";
 // They are module-local consts on purpose: V8 folds such a const into the accessors that use it, while
 // an exported binding lives in a module cell that optimised code loads again on every access (field
 // reads and writes measured 5x slower when `kC`/`kO` were exported). The codec's same-definition byte
-// copy gets them through `_viewSlots` instead.
+// copy gets them through the `[kViewSource]()` method instead.
 
 const kC: unique symbol = Symbol("lune-ffi.view.chunk");
 const kO: unique symbol = Symbol("lune-ffi.view.offset");
@@ -52,15 +61,8 @@ const kLo: unique symbol = Symbol("lune-ffi.view.lo");
 const kHi: unique symbol = Symbol("lune-ffi.view.hi");
 /** Array and nested fields' views, built on first read and reused. */
 const kSub: unique symbol = Symbol("lune-ffi.view.sub");
-/** On each definition's view prototype: the definition. */
+/** On each definition's view prototype: the definition's codec. */
 const kDef: unique symbol = Symbol("lune-ffi.view.def");
-
-/** A view's chunk (`kC`), byte offset in it (`kO`) and definition (`kDef`) slots. @internal */
-export const _viewSlots: { readonly kC: typeof kC; readonly kO: typeof kO; readonly kDef: typeof kDef } = {
-  kC,
-  kO,
-  kDef,
-};
 
 /** The slots of a view. @internal */
 export interface Slots {
@@ -70,7 +72,7 @@ export interface Slots {
   [kLo]: number;
   [kHi]: number;
   [kSub]: unknown[] | undefined;
-  [kDef]: StructDefinition;
+  [kDef]: StructCodec;
 }
 
 /** A definition's view class. @internal */
@@ -78,7 +80,7 @@ export type ViewCtor = new (c: Chunk, o: number, managed: boolean, lo: number, h
 
 /** Whether `x` is a StructView (of any definition). @internal */
 export function _isView(x: unknown): boolean {
-  return typeof x === "object" && x !== null && kC in x;
+  return typeof x === "object" && x !== null && kViewSource in x;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -89,15 +91,24 @@ interface Accessor {
   set(this: Slots, v: unknown): void;
 }
 
+// Liveness: the scalar accessors make no check of their own. A dead chunk's buffer is detached, the
+// DataView refuses it, and `dead` turns that refusal into the freed-memory error (see `_chunk.ts`);
+// any other error (a bad value) passes through it unchanged.
+
+function dead(c: Chunk, f: FieldInfo, verb: string, e: unknown): unknown {
+  return c.deadError(`${verb} ${f.what}`, e);
+}
+
+/** The chunk of a view, checked alive: for the accessors that do more than one DataView access. */
 function liveR(v: Slots, f: FieldInfo): Chunk {
   const c = v[kC];
-  if (c.freed) throw _freedError(`read ${f.what}`);
+  c.check(`read ${f.what}`);
   return c;
 }
 
 function liveW(v: Slots, f: FieldInfo): Chunk {
   const c = v[kC];
-  if (c.freed) throw _freedError(`write ${f.what}`);
+  c.check(`write ${f.what}`);
   return c;
 }
 
@@ -108,150 +119,267 @@ function liveW(v: Slots, f: FieldInfo): Chunk {
 const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Accessor>> = {
   i8: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getInt8(this[kO] + off);
+      const c = this[kC];
+      try {
+        return c.dv.getInt8(this[kO] + off);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setInt8(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v) ? v : _int(v, "i8", f.what),
-      );
+      const c = this[kC];
+      try {
+        c.dv.setInt8(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v) ? v : _int(v, "i8", f.what),
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   u8: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getUint8(this[kO] + off);
+      const c = this[kC];
+      try {
+        return c.dv.getUint8(this[kO] + off);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setUint8(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v) ? v : _int(v, "u8", f.what),
-      );
+      const c = this[kC];
+      try {
+        c.dv.setUint8(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v) ? v : _int(v, "u8", f.what),
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   i16: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getInt16(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getInt16(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setInt16(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v)
-          ? v
-          : _int(v, "i16", f.what),
-        true,
-      );
+      const c = this[kC];
+      try {
+        c.dv.setInt16(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v)
+            ? v
+            : _int(v, "i16", f.what),
+          true,
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   u16: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getUint16(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getUint16(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setUint16(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v)
-          ? v
-          : _int(v, "u16", f.what),
-        true,
-      );
+      const c = this[kC];
+      try {
+        c.dv.setUint16(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v)
+            ? v
+            : _int(v, "u16", f.what),
+          true,
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   i32: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getInt32(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getInt32(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setInt32(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && Number.isInteger(v)
-          ? v
-          : _int(v, "i32", f.what),
-        true,
-      );
+      const c = this[kC];
+      try {
+        c.dv.setInt32(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && Number.isInteger(v)
+            ? v
+            : _int(v, "i32", f.what),
+          true,
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   u32: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getUint32(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getUint32(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setUint32(
-        this[kO] + off,
-        typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && Number.isInteger(v)
-          ? v
-          : _int(v, "u32", f.what),
-        true,
-      );
+      const c = this[kC];
+      try {
+        c.dv.setUint32(
+          this[kO] + off,
+          typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && Number.isInteger(v)
+            ? v
+            : _int(v, "u32", f.what),
+          true,
+        );
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   f32: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getFloat32(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getFloat32(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setFloat32(this[kO] + off, typeof v === "number" ? v : _float(v, "f32", f.what), true);
+      const c = this[kC];
+      try {
+        c.dv.setFloat32(this[kO] + off, typeof v === "number" ? v : _float(v, "f32", f.what), true);
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   f64: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getFloat64(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getFloat64(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setFloat64(this[kO] + off, typeof v === "number" ? v : _float(v, "f64", f.what), true);
+      const c = this[kC];
+      try {
+        c.dv.setFloat64(this[kO] + off, typeof v === "number" ? v : _float(v, "f64", f.what), true);
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   i64: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getBigInt64(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getBigInt64(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setBigInt64(this[kO] + off, _int64(v, "i64", f.what, true), true);
+      const c = this[kC];
+      try {
+        c.dv.setBigInt64(this[kO] + off, _int64(v, "i64", f.what, true), true);
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   u64: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getBigUint64(this[kO] + off, true);
+      const c = this[kC];
+      try {
+        return c.dv.getBigUint64(this[kO] + off, true);
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setBigUint64(this[kO] + off, _int64(v, "u64", f.what, false), true);
+      const c = this[kC];
+      try {
+        c.dv.setBigUint64(this[kO] + off, _int64(v, "u64", f.what, false), true);
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
   bool: (off, f) => ({
     get() {
-      return liveR(this, f).dv.getUint8(this[kO] + off) !== 0;
+      const c = this[kC];
+      try {
+        return c.dv.getUint8(this[kO] + off) !== 0;
+      } catch (e) {
+        throw dead(c, f, "read", e);
+      }
     },
     set(v) {
-      const c = liveW(this, f);
-      c.dv.setUint8(this[kO] + off, (typeof v === "boolean" ? v : _bool(v, f.what)) ? 1 : 0);
+      const c = this[kC];
+      try {
+        c.dv.setUint8(this[kO] + off, (typeof v === "boolean" ? v : _bool(v, f.what)) ? 1 : 0);
+      } catch (e) {
+        throw dead(c, f, "write", e);
+      }
     },
   }),
 };
 SCALAR.isize = (off, f) => ({
   get() {
-    return liveR(this, f).dv.getBigInt64(this[kO] + off, true);
+    const c = this[kC];
+    try {
+      return c.dv.getBigInt64(this[kO] + off, true);
+    } catch (e) {
+      throw dead(c, f, "read", e);
+    }
   },
   set(v) {
-    const c = liveW(this, f);
-    c.dv.setBigInt64(this[kO] + off, _int64(v, "isize", f.what, true), true);
+    const c = this[kC];
+    try {
+      c.dv.setBigInt64(this[kO] + off, _int64(v, "isize", f.what, true), true);
+    } catch (e) {
+      throw dead(c, f, "write", e);
+    }
   },
 });
 SCALAR.usize = (off, f) => ({
   get() {
-    return liveR(this, f).dv.getBigUint64(this[kO] + off, true);
+    const c = this[kC];
+    try {
+      return c.dv.getBigUint64(this[kO] + off, true);
+    } catch (e) {
+      throw dead(c, f, "read", e);
+    }
   },
   set(v) {
-    const c = liveW(this, f);
-    c.dv.setBigUint64(this[kO] + off, _int64(v, "usize", f.what, false), true);
+    const c = this[kC];
+    try {
+      c.dv.setBigUint64(this[kO] + off, _int64(v, "usize", f.what, false), true);
+    } catch (e) {
+      throw dead(c, f, "write", e);
+    }
   },
 });
 
@@ -284,15 +412,15 @@ function arrayAccessor(off: number, f: FieldInfo): Accessor {
 }
 
 function nestedAccessor(off: number, f: FieldInfo): Accessor {
-  const def = f.def!;
+  const codec = f.codec as StructCodec;
   return {
     get() {
       const c = liveR(this, f);
       const sub = this[kSub] ??= [];
-      return sub[f.index] ??= _makeView(def, c, this[kO] + off, this[kM], this[kLo], this[kHi]);
+      return sub[f.index] ??= codec.makeView(c, this[kO] + off, this[kM], this[kLo], this[kHi]);
     },
     set(v) {
-      _writeStruct(def, liveW(this, f), this[kO] + off, v, f.what);
+      _writeStruct(codec, liveW(this, f), this[kO] + off, v, f.what);
     },
   };
 }
@@ -300,17 +428,18 @@ function nestedAccessor(off: number, f: FieldInfo): Accessor {
 // ---------------------------------------------------------------------------------------------------
 // The view class
 
-/** Builds the view class of `def`: one accessor pair per field on a shared prototype. @internal */
-export function _buildViewClass(def: StructDefinition, fields: readonly FieldInfo[]): ViewCtor {
+/**
+ * Builds the view class of a definition (given as its codec and fields): one accessor pair per field
+ * on a shared prototype. Each kind of field gets its accessor from `accessorOf`, the one place to
+ * extend for a new kind.
+ * @internal
+ */
+export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]): ViewCtor {
   // A null-prototype prototype: no inherited `toString`, `constructor` or `__proto__` to shadow or be
   // shadowed by a field of that name.
   const proto = Object.create(null) as Slots;
   for (const f of fields) {
-    const acc = f.length !== undefined
-      ? arrayAccessor(f.offset, f)
-      : f.def !== null
-      ? nestedAccessor(f.offset, f)
-      : (SCALAR[f.prim!] ?? codecAccessor)(f.offset, f);
+    const acc = accessorOf(f);
     Object.defineProperty(proto, f.name, {
       get: acc.get,
       set: acc.set,
@@ -318,8 +447,10 @@ export function _buildViewClass(def: StructDefinition, fields: readonly FieldInf
       configurable: false,
     });
   }
-  Object.defineProperty(proto, kDef, { value: def });
+  Object.defineProperty(proto, kDef, { value: codec });
   Object.defineProperty(proto, kToRaw, { value: viewToRaw });
+  Object.defineProperty(proto, kViewSource, { value: viewSource });
+  Object.defineProperty(proto, kDescribe, { value: describeView });
   Object.defineProperty(proto, Symbol.for("Deno.customInspect"), { value: inspectView });
   function View(this: Slots, c: Chunk, o: number, managed: boolean, lo: number, hi: number) {
     this[kC] = c;
@@ -333,21 +464,37 @@ export function _buildViewClass(def: StructDefinition, fields: readonly FieldInf
   return View as unknown as ViewCtor;
 }
 
+/** The accessor pair of one field, by its kind. */
+function accessorOf(f: FieldInfo): Accessor {
+  if (f.length !== undefined) return arrayAccessor(f.offset, f);
+  if (f.def !== null) return nestedAccessor(f.offset, f);
+  return (SCALAR[f.prim!] ?? codecAccessor)(f.offset, f);
+}
+
 function viewToRaw(this: Slots): RawPointer {
   const c = this[kC];
   return this[kM] ? _makeManaged(c, this[kO], this[kLo], this[kHi]) : _rawFromAddr(c.addr + this[kO]);
 }
 
+function viewSource(this: Slots): ViewSource {
+  return { def: this[kDef].def, chunk: this[kC], off: this[kO] };
+}
+
+function describeView(this: Slots): string {
+  return `a StructView of ${this[kDef].name.length > 80 ? "a struct" : this[kDef].name}`;
+}
+
 function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, options: unknown): string {
   const c = this[kC];
-  if (c.freed) return "StructView (freed)";
-  return `StructView ${inspect(_readStruct(this[kDef], c, this[kO]), options)}`;
+  if (!c.alive()) return "StructView (freed)";
+  return `StructView ${inspect(_readStruct(this[kDef].fields, c, this[kO]), options)}`;
 }
 
 /**
  * A {@linkcode StructView} of the struct `def` at `ptr`: its properties read and write the fields in
  * place. A view of managed memory is bounds-checked once, here, and dies with its arena (later access
- * throws an {@linkcode FfiError}); a view of unmanaged memory is unchecked, as in C.
+ * throws an {@linkcode FfiError}); a view of unmanaged memory is unchecked, as in C (but never on
+ * the first page, addresses 0 to 4095).
  *
  * @example
  * ```ts
@@ -368,32 +515,36 @@ function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, o
  */
 export function view<F extends readonly FieldSpec[]>(
   ptr: PointerLike,
-  def: StructDefinition<F>,
+  def: StructType<F>,
 ): StructView<F> {
   const raw = _rawOf(ptr);
-  if (raw === null) {
-    throw new TypeError(`ffi.view(): expected a pointer, got ${_describe(ptr)}`);
-  }
-  if (!(def instanceof StructDefinition)) {
-    throw new TypeError(`ffi.view(): expected a struct definition, got ${_describe(def)}`);
-  }
-  return _viewOf(raw, def as StructDefinition) as unknown as StructView<F>;
+  if (raw === null) throw new TypeError(_argMessage("ffi.view()", "ptr", "a pointer-like value", ptr));
+  const codec = structCodecOf(def);
+  if (codec === null) throw new TypeError(_argMessage("ffi.view()", "def", "a struct definition", def));
+  return _viewOf(raw, def, "ffi.view()") as unknown as StructView<F>;
+}
+
+function structCodecOf(def: unknown): StructCodec | null {
+  if (typeof def !== "object" || def === null || !(kCodec in def)) return null;
+  const codec = (def as { [kCodec]: StructCodec })[kCodec];
+  return typeof codec.makeView === "function" ? codec : null;
 }
 
 /** A view of `def` at a RawPointer: checked against managed bounds, or over unmanaged memory. @internal */
-export function _viewOf(raw: RawPointer, def: StructDefinition): StructView {
+export function _viewOf(raw: RawPointer, def: object, fn: string): StructView {
+  const codec = structCodecOf(def)!;
+  const size = codec.size;
   const s = _span(raw);
   if (s.chunk !== null) {
-    if (s.off < s.lo || s.off + def.size > s.hi) {
+    if (s.off < s.lo || s.off + size > s.hi) {
       throw new RangeError(
-        `Cannot view a struct of ${def.size} bytes at byte ${s.off - s.lo} of an allocation of ${
+        `${fn}: cannot view a struct of ${size} bytes at byte ${s.off - s.lo} of an allocation of ${
           s.hi - s.lo
         } bytes`,
       );
     }
-    return _makeView(def, s.chunk, s.off, true, s.lo, s.hi);
+    return codec.makeView(s.chunk, s.off, true, s.lo, s.hi) as StructView;
   }
-  const addr = raw.addr;
-  if (addr === 0) throw new FfiError(`Cannot view a struct of ${def.size} bytes at a null pointer`);
-  return _makeView(def, _foreignChunk(addr, def.size), 0, false, 0, def.size);
+  const chunk = _foreignChunk(raw.addr, size, `view a struct of ${size} bytes`);
+  return codec.makeView(chunk, 0, false, 0, size) as StructView;
 }

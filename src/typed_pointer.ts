@@ -26,145 +26,26 @@
  * @module
  */
 
-import { Chunk } from "./_chunk.ts";
-import { _codecOf, type Codec, kCodec } from "./_codec.ts";
-import { _fastShape, type FastCtor } from "./_typed_array_shape.ts";
-import { _freedError, FfiError } from "./errors.ts";
+import { _foreignChunk, _MAX_VIEW_BYTES, type Chunk } from "./_chunk.ts";
+import { type Codec, kCodec } from "./_codec.ts";
 import {
-  _makeManaged,
-  _rawFromAddr,
-  _rawOf,
-  _span,
-  type CType,
-  kToRaw,
-  type PointerLike,
-  type RawPointer,
-} from "./pointer.ts";
-import { _makeView, StructDefinition } from "./struct.ts";
-import type { CInput, CValue, FieldSpec, StructElement, StructInput, StructView } from "./struct_types.ts";
-import { _viewOf } from "./struct_view.ts";
-import { _describe, _primitiveOrThrow, type PrimitiveName, type TypeName } from "./types.ts";
+  _checkedGet,
+  _checkedSet,
+  _indexError,
+  _looseOffset,
+  _st as st,
+  type Elem,
+  kState,
+  type Slots,
+  type State,
+} from "./_typed_access.ts";
+import { _fastShape } from "./_typed_array_shape.ts";
+import { _describe, kDescribe } from "./errors.ts";
+import { _codecOf, _makeManaged, _rawFromAddr, _span, kToRaw, type RawPointer } from "./pointer.ts";
+import { _primitiveOrThrow, type PrimitiveName } from "./types.ts";
 
-// ---------------------------------------------------------------------------------------------------
-// State
-
-/** The element type of a pointer, resolved once per type. @internal */
-export interface Elem {
-  /** `i32`, or a struct's description. */
-  readonly name: string;
-  readonly stride: number;
-  readonly codec: Codec;
-  readonly def: StructDefinition | null;
-  /** The typed-array subclass for numeric types, else null. */
-  readonly Fast: FastCtor | null;
-  /** Typed-array conversion of a value, for index writes through the Proxy (numeric types only). */
-  readonly loose: ((v: unknown) => unknown) | null;
-  /** `TypedPointer<i32>`, for messages. */
-  readonly label: string;
-}
-
-/** Everything a pointer knows; one object per pointer, in a symbol-keyed slot. @internal */
-export interface State {
-  readonly elem: Elem;
-  /**
-   * The memory as a JS buffer: an arena chunk, or a chunk built over unmanaged memory of a known
-   * count. Null for unmanaged memory of unknown count, read natively at the address `off`.
-   */
-  readonly chunk: Chunk | null;
-  /** Byte offset of element 0 in the chunk, or its address when there is no chunk. */
-  readonly off: number;
-  /** Whether the chunk is arena memory (its bounds are kept by `toRaw()`). */
-  readonly managed: boolean;
-  /** The accessible bytes of the chunk: `[lo, hi)`. */
-  readonly lo: number;
-  readonly hi: number;
-  readonly count: number | undefined;
-}
-
-/**
- * The slot that holds a pointer's State: a module-local const so that V8 folds it into the code that
- * uses it (an exported binding is a module cell, loaded again on every access); the typed-array shape
- * gets it through `_stateSlot`.
- */
-const kS: unique symbol = Symbol("lune-ffi.typedPointer");
-/** The slot that holds a pointer's State. @internal */
-export const _stateSlot: typeof kS = kS;
-
-/** A pointer of either shape, as its slot. @internal */
-export interface Slots {
-  [kS]: State;
-}
-
-function st(p: unknown): State {
-  return (p as Slots)[kS];
-}
-
-/** Whether `x` is a TypedPointer (either shape). @internal */
-export function _isTypedPointer(x: unknown): boolean {
-  return typeof x === "object" && x !== null && kS in x;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Checked access, shared by both shapes
-
-function indexError(s: State, i: unknown, verb: string): Error | null {
-  if (typeof i !== "number" || !Number.isInteger(i)) {
-    return new TypeError(
-      `Cannot ${verb} element ${_describe(i)} of ${s.elem.label}: expected an integer index`,
-    );
-  }
-  const c = s.chunk;
-  if (c !== null && c.freed) return _freedError(`${verb} element ${i} of ${s.elem.label}`);
-  if (c === null && s.off === 0) {
-    return new FfiError(`Cannot ${verb} element ${i} of ${s.elem.label}: the pointer is null`);
-  }
-  if (i < 0 || (s.count !== undefined && i >= s.count)) {
-    return new RangeError(
-      `Cannot ${verb} element ${i} of ${s.elem.label}: ${
-        s.count === undefined ? "the index is negative" : `its count is ${s.count}`
-      }`,
-    );
-  }
-  const o = s.off + i * s.elem.stride;
-  if (c !== null && (o < s.lo || o + s.elem.stride > s.hi)) {
-    return new RangeError(
-      `Cannot ${verb} element ${i} of ${s.elem.label}: it lies outside the pointer's allocation`,
-    );
-  }
-  return null;
-}
-
-/** Element `i`, checked: the typed-array shape's slow path too. @internal */
-export function _checkedGet(s: State, i: number): unknown {
-  const err = indexError(s, i, "get");
-  if (err !== null) throw err;
-  const o = s.off + i * s.elem.stride;
-  const def = s.elem.def;
-  if (def !== null) {
-    return s.chunk !== null
-      ? _makeView(def, s.chunk, o, s.managed, s.lo, s.hi)
-      : _viewOf(_rawFromAddr(o), def);
-  }
-  return s.elem.codec.read(s.chunk, null, o);
-}
-
-/** Writes element `i`, checked: the typed-array shape's slow path too. @internal */
-export function _checkedSet(s: State, i: number, v: unknown): void {
-  const err = indexError(s, i, "set");
-  if (err !== null) throw err;
-  s.elem.codec.write(s.chunk, null, s.off + i * s.elem.stride, v, `element ${i} of ${s.elem.label}`);
-}
-
-/** The byte offset of element `i` for index syntax, or -1 where a typed array would have no element. */
-function looseOffset(s: State, i: number): number {
-  if (!Number.isInteger(i) || i < 0 || (i === 0 && 1 / i < 0)) return -1;
-  if (s.count !== undefined && i >= s.count) return -1;
-  const c = s.chunk;
-  if (c === null) return s.off === 0 ? -1 : s.off + i * s.elem.stride;
-  if (c.freed) return -1;
-  const o = s.off + i * s.elem.stride;
-  return o < s.lo || o + s.elem.stride > s.hi ? -1 : o;
-}
+import { _isTypedPointer } from "./_typed_access.ts";
+export { _isTypedPointer };
 
 /** Builds the Proxy shape; set by TypedPointer's static block, which alone may construct one. */
 let makeProxyPointer: (s: State) => TypedPointer;
@@ -283,8 +164,27 @@ export class TypedPointer<T = unknown, I = T> {
    * ```
    */
   set(index: number, value: unknown): void;
-  set(index: number, value: unknown): void {
-    _checkedSet(st(this), index, value);
+  /**
+   * Copies the elements of an array-like (an array, a typed array) to element `offset` on (0 when
+   * omitted), as `TypedArray.prototype.set` does: for numeric element types the pointer is a typed
+   * array, and this is its own `set`; for the others, each element is written as `set(i, v)`.
+   * A `RangeError` if they do not fit, writing nothing.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using arena = ffi.arena();
+   * const p = ffi.cast(arena.alloc(4), "u8");
+   * p.set(new TextEncoder().encode("hi"), 1);
+   * assert.deepEqual([...p], [0, 104, 105, 0]);
+   * ```
+   */
+  set(array: ArrayLike<unknown>, offset?: number): void;
+  set(index: number | ArrayLike<unknown>, value?: unknown): void {
+    if (typeof index === "object" && index !== null) return setArray(st(this), index, value);
+    _checkedSet(st(this), index as number, value);
   }
 
   /**
@@ -322,7 +222,7 @@ export class TypedPointer<T = unknown, I = T> {
     if (off >= 0 && off + count! * stride <= c.buf.byteLength) {
       return _makeTyped(s.elem, c, off, false, 0, c.buf.byteLength, count) as TypedPointer<T, I>;
     }
-    return castRaw(_rawFromAddr(c.addr + off), s.elem, count) as TypedPointer<T, I>;
+    return _castRaw(_rawFromAddr(c.addr + off), s.elem, count, "TypedPointer.add()") as TypedPointer<T, I>;
   }
 
   /**
@@ -352,6 +252,12 @@ export class TypedPointer<T = unknown, I = T> {
     return this.toRaw();
   }
 
+  /** Short description for error messages (never the elements). */
+  [kDescribe](): string {
+    const s = st(this);
+    return `a ${s.elem.label}(${s.count === undefined ? "unknown count" : `count ${s.count}`})`;
+  }
+
   /** True of both shapes of typed pointer. */
   static [Symbol.hasInstance](x: unknown): boolean {
     return _isTypedPointer(x);
@@ -374,10 +280,35 @@ export class TypedPointer<T = unknown, I = T> {
   static {
     makeProxyPointer = (s) => {
       const target = new TypedPointer();
-      (target as unknown as Slots)[kS] = s;
+      (target as unknown as Slots)[kState] = s;
       return new Proxy(target, s.elem.loose !== null ? numericHandler : checkedHandler);
     };
   }
+}
+
+/** `set(arrayLike, offset?)` on the Proxy shape: checked as a whole first, then element by element. */
+function setArray(s: State, src: ArrayLike<unknown>, offset: unknown): void {
+  const at = offset === undefined ? 0 : offset;
+  if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0) {
+    throw new RangeError(
+      `TypedPointer.set(): offset must be a non-negative integer, got ${_describe(offset)}`,
+    );
+  }
+  const n = src.length;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw new TypeError(`TypedPointer.set(): array must be an array-like, got ${_describe(src)}`);
+  }
+  if (s.count !== undefined && at + n > s.count) {
+    throw new RangeError(
+      `TypedPointer.set(): ${n} elements at offset ${at} do not fit in ${s.elem.label} of count ${s.count}`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    if (!(i in Object(src))) {
+      throw new TypeError(`TypedPointer.set(): array has a hole at index ${i}`);
+    }
+  }
+  for (let i = 0; i < n; i++) _checkedSet(s, at + i, src[i]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -407,7 +338,7 @@ const checkedHandler: ProxyHandler<TypedPointer> = {
   },
   has(t, p) {
     const i = numericKey(p);
-    return i === undefined ? Reflect.has(t, p) : indexError(st(t), i, "get") === null;
+    return i === undefined ? Reflect.has(t, p) : _indexError(st(t), i, "get") === null;
   },
 };
 
@@ -417,7 +348,7 @@ const numericHandler: ProxyHandler<TypedPointer> = {
     const i = numericKey(p);
     if (i === undefined) return Reflect.get(t, p, r);
     const s = st(t);
-    const o = looseOffset(s, i);
+    const o = _looseOffset(s, i);
     return o === -1 ? undefined : s.elem.codec.read(s.chunk, null, o);
   },
   set(t, p, v, r) {
@@ -426,13 +357,13 @@ const numericHandler: ProxyHandler<TypedPointer> = {
     const s = st(t);
     // As a typed array does: convert first (a BigInt into a 32-bit type throws even out of range).
     const x = s.elem.loose!(v);
-    const o = looseOffset(s, i);
+    const o = _looseOffset(s, i);
     if (o !== -1) s.elem.codec.write(s.chunk, null, o, x, `element ${i} of ${s.elem.label}`);
     return true;
   },
   has(t, p) {
     const i = numericKey(p);
-    return i === undefined ? Reflect.has(t, p) : looseOffset(st(t), i) !== -1;
+    return i === undefined ? Reflect.has(t, p) : _looseOffset(st(t), i) !== -1;
   },
 };
 
@@ -440,17 +371,17 @@ const numericHandler: ProxyHandler<TypedPointer> = {
 // Element types and construction
 
 const elemCache = new Map<PrimitiveName, Elem>();
-const structElems = new WeakMap<StructDefinition, Elem>();
+const structElems = new WeakMap<object, Elem>();
 
 /** The element info of a C type (name, alias or struct definition). @internal */
 export function _elemOf(ctype: unknown): Elem {
-  if (ctype instanceof StructDefinition) {
+  if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
     let e = structElems.get(ctype);
     if (e === undefined) {
-      const codec = ctype[kCodec];
+      const codec = (ctype as { [kCodec]: Codec })[kCodec];
       e = Object.freeze({
         name: codec.name,
-        stride: ctype.size,
+        stride: codec.size,
         codec,
         def: ctype,
         Fast: null,
@@ -465,7 +396,7 @@ export function _elemOf(ctype: unknown): Elem {
   let e = elemCache.get(info.name);
   if (e === undefined) {
     if (info.name === "void") throw new TypeError("Cannot make a TypedPointer to void: it has no size");
-    const fast = _fastShape(info.name);
+    const fast = _fastShape(info.name, TypedPointer.prototype);
     e = Object.freeze({
       name: info.name,
       stride: info.size,
@@ -498,24 +429,24 @@ export function _makeTyped(
   const Fast = elem.Fast;
   const stride = elem.stride;
   if (
-    Fast !== null && chunk !== null && !chunk.freed && count !== undefined &&
+    Fast !== null && chunk !== null && chunk.alive() && count !== undefined &&
     off >= lo && off + count * stride <= hi && off % stride === 0 && (chunk.addr + off) % stride === 0
   ) {
     const p = new Fast(chunk.buf, off, count);
-    p[kS] = s;
+    p[kState] = s;
     return p as unknown as TypedPointer;
   }
   return makeProxyPointer(s);
 }
 
-/** A chunk over `size` bytes of unmanaged memory at `addr`, so JS can reach it through views. @internal */
-export function _foreignChunk(addr: number, size: number): Chunk {
-  const p = Deno.UnsafePointer.create(BigInt(addr))!;
-  const buf = size === 0 ? new ArrayBuffer(0) : Deno.UnsafePointerView.getArrayBuffer(p, size);
-  return new Chunk(buf, p, null);
-}
-
-function castRaw(raw: RawPointer, elem: Elem, count: number | undefined): TypedPointer {
+/**
+ * A TypedPointer of `count` (or an unknown count of) elements of `elem` at `raw`: over the pointer's
+ * chunk for managed memory (a `count` must fit in the allocation), else over a chunk built over the
+ * unmanaged memory when its size is known and JS can view it, else read natively (first page refused
+ * on access).
+ * @internal
+ */
+export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined, fn: string): TypedPointer {
   const s = _span(raw);
   const stride = elem.stride;
   if (s.chunk !== null) {
@@ -523,138 +454,22 @@ function castRaw(raw: RawPointer, elem: Elem, count: number | undefined): TypedP
     if (count === undefined) count = Math.max(0, Math.floor(left / stride));
     else if (count * stride > left) {
       throw new RangeError(
-        `Cannot cast to ${count} elements of ${elem.name} (${count * stride} bytes): the allocation has ${
-          Math.max(0, left)
-        } bytes left`,
+        `${fn}: cannot cast to ${count} elements of ${elem.name} (${
+          count * stride
+        } bytes): the allocation has ${Math.max(0, left)} bytes left`,
       );
     }
     return _makeTyped(elem, s.chunk, s.off, true, s.lo, s.hi, count);
   }
   const addr = raw.addr;
-  if (count === undefined || addr === 0) return _makeTyped(elem, null, addr, false, 0, 0, count);
+  if (count === undefined) return _makeTyped(elem, null, addr, false, 0, 0, count);
   const size = count * stride;
-  return _makeTyped(elem, _foreignChunk(addr, size), 0, false, 0, size, count);
-}
-
-/**
- * Casts a pointer to a typed pointer of `ctype`, or to a {@linkcode StructView} when `ctype` is a
- * struct definition and no count is given.
- *
- * The count of a managed pointer comes from its allocation's bounds (a given count must fit in
- * them); `count` gives the element count of unmanaged memory, which is otherwise unknown.
- *
- * @example Typed array access
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * using arena = ffi.arena();
- * const raw = arena.alloc(100);
- * const ints = ffi.cast(raw, "i32");
- * ints[0] = 42;
- * ints[1] = 100;
- * assert.equal(ints[0] + ints[1], 142);
- * assert.equal(ints[25], undefined); // outside the allocation, as a typed array
- * ```
- *
- * @example Structs
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const Vec2 = ffi.struct([["x", "f32"], ["y", "f32"]]);
- * using arena = ffi.arena();
- * const raw = arena.allocArray(Vec2, 3);
- * const one = ffi.cast(raw, Vec2); // a StructView
- * one.y = 2;
- * const all = ffi.cast(raw, Vec2, 3); // a TypedPointer of structs
- * all[2].x = 5;
- * assert.equal(all.get(0).y, 2);
- * assert.equal(raw.read(16, "f32"), 5);
- * ```
- */
-export function cast<F extends readonly FieldSpec[]>(
-  ptr: PointerLike,
-  def: StructDefinition<F>,
-): StructView<F>;
-/**
- * Casts a pointer to a typed pointer of `count` structs of `def`: `get(i)` and `p[i]` are
- * {@linkcode StructView}s, `set(i, v)` copies a plain object or a view.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const Pair = ffi.struct([["a", "i32"], ["b", "i32"]]);
- * using arena = ffi.arena();
- * const pairs = ffi.cast(arena.allocArray(Pair, 2), Pair, 2);
- * pairs.set(1, { a: 1, b: 2 });
- * assert.equal(pairs[1].b, 2);
- * ```
- */
-export function cast<F extends readonly FieldSpec[]>(
-  ptr: PointerLike,
-  def: StructDefinition<F>,
-  count: number,
-): TypedPointer<StructElement<F>, StructInput<F> | StructView<F>>;
-/**
- * Casts a pointer to a typed pointer of the primitive type `ctype` (`count` elements, for
- * unmanaged memory). A literal type name gives typed elements (`number` for `"u8"`, `bigint` for
- * `"u64"`); a name known only at run time (a `string` variable) gives `TypedPointer<unknown>`, whose
- * elements take any value and read as `unknown`. An unknown name is a `TypeError` at run time.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * using arena = ffi.arena();
- * const bytes = ffi.cast(arena.alloc(4), "u8");
- * bytes[0] = 300; // typed-array conversion: stores 44
- * assert.equal(bytes[0] + 1, 45);
- * const name: string = "i16";
- * const shorts = ffi.cast(arena.alloc(4), name);
- * shorts[1] = -1;
- * assert.equal(shorts[1], -1);
- * assert.throws(() => ffi.cast(arena.alloc(4), "int33"), TypeError);
- * ```
- */
-export function cast<N extends TypeName>(
-  ptr: PointerLike,
-  ctype: N,
-  count?: number,
-): TypedPointer<CValue<N>, CInput<N>>;
-/**
- * Casts a pointer to a type known only at run time: a {@linkcode StructView} for a struct definition
- * without a count, else a {@linkcode TypedPointer}.
- *
- * @example
- * ```ts
- * import * as ffi from "@x/lune-ffi";
- * import assert from "node:assert/strict";
- *
- * const types: ffi.CType[] = ["f64", ffi.struct([["x", "f64"]])];
- * using arena = ffi.arena();
- * const p = ffi.cast(arena.alloc(8), types[0]);
- * assert.ok(p instanceof ffi.TypedPointer);
- * p.set(0, 0.5);
- * assert.equal(p.get(0), 0.5);
- * ```
- */
-export function cast(ptr: PointerLike, ctype: CType, count?: number): TypedPointer | StructView;
-export function cast(ptr: PointerLike, ctype: CType, count?: number): unknown {
-  const raw = _rawOf(ptr);
-  if (raw === null) throw new TypeError(`ffi.cast(): expected a pointer, got ${_describe(ptr)}`);
-  if (ctype instanceof StructDefinition && count === undefined) return _viewOf(raw, ctype);
-  const elem = _elemOf(ctype);
-  if (count !== undefined) {
-    if (typeof count !== "number") {
-      throw new TypeError(`ffi.cast(): count must be a number, got ${_describe(count)}`);
-    }
-    if (!Number.isInteger(count) || count < 0) {
-      throw new RangeError(`ffi.cast(): count must be a non-negative integer, got ${count}`);
-    }
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(addr + size)) {
+    throw new RangeError(
+      `${fn}: ${count} elements of ${elem.name} at address ${addr} reach past the end of the address space`,
+    );
   }
-  return castRaw(raw, elem, count);
+  // The first page, and memory too large for one JS buffer, are read natively (the first page refused).
+  if (addr < 4096 || size > _MAX_VIEW_BYTES) return _makeTyped(elem, null, addr, false, 0, 0, count);
+  return _makeTyped(elem, _foreignChunk(addr, size, fn), 0, false, 0, size, count);
 }

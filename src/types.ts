@@ -4,6 +4,8 @@
  * @module
  */
 
+import { _describe } from "./errors.ts";
+
 /** Size in bytes of a pointer on this platform (Deno's FFI is 64-bit only). */
 const PTR = 8;
 
@@ -106,7 +108,7 @@ export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
   const info = typeof name === "string" ? byName.get(name) : undefined;
   if (info === undefined) {
     throw new TypeError(
-      `Unknown C ${what} ${describe(name)}: expected one of ${
+      `Unknown C ${what} ${_describe(name)}: expected one of ${
         [...byName.keys()].join(", ")
       }, or a struct definition`,
     );
@@ -117,9 +119,5 @@ export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
 /** Every accepted primitive type name, aliases included. */
 export const typeNames: readonly CTypeName[] = Object.freeze([...byName.keys()] as CTypeName[]);
 
-function describe(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n` : String(v);
-}
-
-/** @internal Formats any value for an error message. */
-export const _describe: (v: unknown) => string = describe;
+/** @internal Formats any value for an error message (the one formatter: see `errors.ts`). */
+export { _describe } from "./errors.ts";
