@@ -96,7 +96,15 @@ class PendingCall {
   error: { value: unknown } | null = null;
 
   start(): void {
-    for (const c of this.chunks) c.pins++;
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      try {
+        chunks[i].pin(); // throws if the memory died since its pointer was converted
+      } catch (e) {
+        for (let j = 0; j < i; j++) chunks[j].unpin();
+        throw e;
+      }
+    }
     for (const h of this.holds) h.use();
     pending.add(this);
   }
