@@ -103,3 +103,5 @@ export { Callback, callback, type CallbackOptions } from "./src/callback.ts";
 export { cdef, type CDefs, type Signature, type TypeValue } from "./src/cdef.ts";
 export { CSyntaxError } from "./src/_c_lexer.ts";
 export type { CallOptions, ErrnoResult } from "./src/_nonblocking.ts";
+export { fn, type SignatureLike } from "./src/function.ts";
+export { errno, lastError } from "./src/errno.ts";

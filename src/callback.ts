@@ -15,6 +15,19 @@ import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
 
 const kConstruct = Symbol("Callback.construct");
 
+/** Whether each callback's pointer is still callable, by its RawPointer (for `ffi.fn` over a callback). */
+const gates = new WeakMap<object, { readonly open: boolean }>();
+
+/**
+ * The open/closed state of the callback whose pointer `raw` is, or undefined when it is not one: a
+ * function bound to a callback's pointer checks it at each call, as C would otherwise jump to freed
+ * code once the callback is closed.
+ * @internal
+ */
+export function _callbackGate(raw: object): { readonly open: boolean } | undefined {
+  return gates.get(raw);
+}
+
 /**
  * A JavaScript function C can call through {@linkcode Callback.ptr}. Pass the Callback (or its
  * `ptr`) wherever a C function pointer goes. Close it when C no longer holds the pointer: Deno
@@ -75,6 +88,7 @@ export class Callback {
     this.#hold = hold;
     this.#threadSafe = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
+    gates.set(this.#ptr, gate);
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;

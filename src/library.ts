@@ -2,9 +2,11 @@
  * Shared libraries: {@linkcode load} (and the deprecated {@linkcode open}), and {@linkcode Library}
  * with symbol lookup, the export list, and calls by C signature.
  *
- * Each (symbol, signature) pair is bound once, as its own `Deno.dlopen` of the library's resolved
- * path with that one symbol: the loader counts the references, and a symbol bound that way is called
- * on Deno's fast path (a few nanoseconds) where `Deno.UnsafeFnPointer` costs about a microsecond.
+ * Each (symbol, signature) pair is bound once, by the fastest route that fits its signature: its own
+ * `Deno.dlopen` of the library's resolved path with that one symbol (Deno's fast path, a few
+ * nanoseconds; the loader counts the references); a variadic-safe trampoline shared by every function
+ * of the signature, when floating-point arguments need `al` set; or the native call engine, for
+ * structs by value and what no trampoline routes.
  *
  * @module
  */
@@ -12,12 +14,13 @@
 import {
   _compileCall,
   _denoDefinition,
-  _integerClassCount,
   _signature,
+  _typeKey,
   type CallState,
   type Signature,
 } from "./_call.ts";
-import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
+import { _compileEngineCall, type EngineCall } from "./_engine.ts";
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
@@ -72,11 +75,22 @@ function checkName(name: unknown, what: string): asserts name is string {
   }
 }
 
+/**
+ * Whether two C types are the same for the binding caches: the same value, or struct definitions of
+ * the same layout (a definition written inline at a call site is a new object at every call).
+ */
+function sameType(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const k = _typeKey(a);
+  return k !== undefined && k === _typeKey(b);
+}
+
 /** Whether two argument-type lists name the same types, element by element. */
 function sameTypes(a: readonly unknown[], b: unknown): boolean {
   if (a === b) return true;
   if (!Array.isArray(b) || b.length !== a.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (!sameType(a[i], b[i])) return false;
   return true;
 }
 
@@ -293,7 +307,7 @@ export class Library {
    */
   call<R extends CType>(name: string, ret: R, argTypes: readonly CType[], ...args: unknown[]): CResult<R> {
     let b = this.#last;
-    if (b === null || b.name !== name || b.ret !== ret || !sameTypes(b.types, argTypes)) {
+    if (b === null || b.name !== name || !sameType(b.ret, ret) || !sameTypes(b.types, argTypes)) {
       b = this.#last = this.#binding(name, ret, argTypes, "call");
     }
     return b.fn(...args) as CResult<R>;
@@ -539,17 +553,24 @@ export class Library {
     this.#open(`bind "${name}"`);
     const first = this.#bindings.get(name);
     for (let b = first ?? null; b !== null; b = b.next) {
-      if (b.ret === ret && sameTypes(b.types, argTypes)) return b;
+      if (sameType(b.ret, ret) && sameTypes(b.types, argTypes)) return b;
     }
     const sig = _signature(name, ret, argTypes);
     const st: CallState = { f: () => undefined, t: undefined };
-    const withTarget = this.#needsTrampoline(sig);
-    const fn = _compileCall(name, sig, st, withTarget);
+    const route = this.#route(sig);
+    let engine: EngineCall | null = null;
+    let fn: (...args: unknown[]) => unknown;
+    if (route === "engine") {
+      engine = _compileEngineCall(name, sig, sig.args.length, st);
+      fn = engine.fn;
+    } else {
+      fn = _compileCall(name, sig, st, route !== "direct");
+    }
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
     // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.f = (...args: unknown[]) => {
-      this.#resolve(b, sig, withTarget);
-      if (withTarget) args[args.length - 1] = st.t;
+      this.#resolve(b, sig, route, engine);
+      if (route !== "direct" && route !== "engine") args[args.length - 1] = st.t;
       return st.f(...args);
     };
     this.#bindings.set(name, b);
@@ -557,37 +578,34 @@ export class Library {
   }
 
   /**
-   * Whether calls with `sig` go through the variadic trampoline: on x86_64, a call with floating-point
-   * arguments must set `al` in case the function is variadic, and Deno's fast path does not.
-   * Signatures with struct arguments or results take Deno's libffi path, which sets it.
+   * How calls with `sig` go: `"direct"` (the symbol bound with `Deno.dlopen`, Deno's fast path),
+   * a trampoline's name (on x86_64 a call with floating-point arguments must set `al` in case the
+   * function is variadic, and Deno's fast path does not), or `"engine"` (structs by value, and
+   * signatures no trampoline routes).
    */
-  #needsTrampoline(sig: Signature): boolean {
-    if (!_hasVarargTrampolines) return false;
-    if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return false;
-    if (!sig.args.some((a) => a.name === "f32" || a.name === "f64")) return false;
-    return _integerClassCount(sig) <= 5;
+  #route(sig: Signature): string {
+    if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return "engine";
+    if (!_hasVarargTrampolines || !sig.args.some((a) => a.name === "f32" || a.name === "f64")) {
+      return "direct";
+    }
+    return _trampolineName(sig) ?? "engine";
   }
 
-  /** Binds a symbol for real: its own Deno library, the trampoline, or (rarely) libffi. */
-  #resolve(b: Binding, sig: Signature, withTarget: boolean): void {
+  /** Binds a symbol for real, by its route. */
+  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
     const handle = this.#open(`call "${b.name}"`);
     const addr = this.#lookup(handle, b.name);
     if (addr === null) {
       throw new FfiError(`Cannot call "${b.name}": symbol not found in ${this.#name}: ${loaderError()}`);
     }
-    const def = _denoDefinition(sig);
-    const hasFloat = sig.args.some((a) => a.name === "f32" || a.name === "f64");
-    const hasStruct = sig.ret.struct !== null || sig.args.some((a) => a.struct !== null);
-    if (withTarget) {
-      b.st.f = _varargTrampoline(_integerClassCount(sig), def);
+    if (engine !== null) {
+      engine.init(addr);
+      b.st.f = engine.enter as (...args: unknown[]) => unknown;
+    } else if (route !== "direct") {
+      b.st.f = _trampoline(route, _denoDefinition(sig));
       b.st.t = addr;
-    } else if (_hasVarargTrampolines && hasFloat && !hasStruct) {
-      // More integer arguments than registers: the trampoline cannot find its target, so use libffi,
-      // which sets `al` (slow, about a microsecond per call, but right for variadic functions too).
-      const fp = new Deno.UnsafeFnPointer(addr as Deno.PointerObject<typeof def>, def);
-      b.st.f = (...args: unknown[]) => fp.call(...(args as never[]));
     } else {
-      const lib = Deno.dlopen(this.#path, { f: { name: b.name, ...def } });
+      const lib = Deno.dlopen(this.#path, { f: { name: b.name, ..._denoDefinition(sig) } });
       this.#denoLibs.push(lib);
       b.st.f = lib.symbols.f as (...args: unknown[]) => unknown;
     }
