@@ -14,20 +14,29 @@
  */
 
 import { Chunk } from "./_chunk.ts";
-import { type Codec, kCodec } from "./_codec.ts";
+import { type Codec, kAllocCString, kCodec } from "./_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _abiFields, _needsAbiFields } from "./_abi.ts";
+import { StructDefinition } from "./struct.ts";
 import { _pending, _release } from "./_defer.ts";
 
 export { _pending, _release };
 import { _rawFromPointerValue, _toPointerValue, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe, _primitive, type PrimitiveName, typeNames } from "./types.ts";
+import { FfiError } from "./errors.ts";
+import { _errnoCells } from "./errno.ts";
 
 /** A struct definition as a by-value C type: its codec and the Deno `{ struct: [...] }` type. */
 export interface StructSpec {
   readonly def: object;
   readonly codec: Codec;
   readonly size: number;
+  readonly align: number;
   readonly native: Deno.NativeStructType;
+  /** Its libffi description (see `native/src/call.rs`): `FFI_TYPE_STRUCT, n, <n elements>`. */
+  readonly ffi: readonly number[];
+  /** Its layout as a string: equal for definitions of the same layout (the binding caches' key). */
+  readonly key: string;
 }
 
 /** One C type of a signature, resolved. @internal */
@@ -40,6 +49,8 @@ export interface TypeSpec {
   readonly native: Deno.NativeResultType;
   /** How it reads in messages: `"i32"`, `"struct (8 bytes)"`. */
   readonly label: string;
+  /** The type's identity for caches: its canonical name, or a struct's layout key. */
+  readonly key: string;
 }
 
 /** A C function type: return type and argument types, resolved. @internal */
@@ -68,9 +79,38 @@ const DENO_TYPE: Record<PrimitiveName, Deno.NativeResultType> = {
   string: "pointer",
 };
 
+/** libffi's `FFI_TYPE_*` code of each primitive (`bool` is a byte, `char*` a pointer). */
+const FFI_CODE: Record<PrimitiveName, number> = {
+  void: 0,
+  f32: 2,
+  f64: 3,
+  bool: 5,
+  u8: 5,
+  i8: 6,
+  u16: 7,
+  i16: 8,
+  u32: 9,
+  i32: 10,
+  u64: 11,
+  usize: 11,
+  i64: 12,
+  isize: 12,
+  pointer: 14,
+  string: 14,
+};
+const FFI_TYPE_STRUCT = 13;
+
+/** The libffi description of a resolved type (see `native/src/call.rs`). @internal */
+export function _ffiWords(t: TypeSpec): readonly number[] {
+  return t.struct !== null ? t.struct.ffi : [FFI_CODE[t.name as PrimitiveName]];
+}
+
 const primitiveSpecs = new Map<PrimitiveName, TypeSpec>();
 for (const name of Object.keys(DENO_TYPE) as PrimitiveName[]) {
-  primitiveSpecs.set(name, Object.freeze({ name, struct: null, native: DENO_TYPE[name], label: name }));
+  primitiveSpecs.set(
+    name,
+    Object.freeze({ name, struct: null, native: DENO_TYPE[name], label: name, key: name }),
+  );
 }
 
 /** The structs already mapped to Deno types, by definition. */
@@ -88,13 +128,40 @@ function structSpec(def: object, where: string): StructSpec {
     );
   }
   const fields: Deno.NativeType[] = [];
-  for (const [, type, length] of members as [string, unknown, number | undefined][]) {
-    const t = _typeSpec(type, `a field of the struct of ${where}`, false);
-    // libffi sees the same bytes whether an array member is one element type repeated or an array,
-    // and classifies each eightbyte from the element types, so a flattened array is ABI-identical.
-    for (let i = 0; i < (length ?? 1); i++) fields.push(t.native as Deno.NativeType);
-  }
-  const result: StructSpec = Object.freeze({ def, codec, size: codec.size, native: { struct: fields } });
+  // libffi lays out and classifies nested structs as C does (a flattened list would lose the tail
+  // padding of a nested struct); an array is its element type repeated, which is ABI-identical.
+  const ffi: number[] = [FFI_TYPE_STRUCT, 0];
+  if (def instanceof StructDefinition && _needsAbiFields(def)) {
+    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
+    for (const t of _abiFields(def)) {
+      fields.push(t);
+      ffi.push(FFI_CODE[t as PrimitiveName]);
+      ffi[1]++;
+    }
+  } else {for (const [, type, length] of members as [string, unknown, unknown][]) {
+      if (length !== undefined && typeof length !== "number") {
+        throw new TypeError(
+          `Cannot pass ${_describe(def)} by value for ${where}: a field with ${_describe(length)} ` +
+            `(a bitfield or other special member) cannot be described to the calling convention`,
+        );
+      }
+      const t = _typeSpec(type, `a field of the struct of ${where}`, false);
+      const words = _ffiWords(t);
+      for (let i = 0; i < (length ?? 1); i++) {
+        fields.push(t.native as Deno.NativeType);
+        for (const w of words) ffi.push(w);
+        ffi[1]++;
+      }
+    }}
+  const result: StructSpec = Object.freeze({
+    def,
+    codec,
+    size: codec.size,
+    align: codec.align,
+    native: { struct: fields },
+    ffi,
+    key: `{${codec.size}/${codec.align}:${ffi.join(",")}}`,
+  });
   structSpecs.set(def, result);
   return result;
 }
@@ -116,7 +183,13 @@ export function _typeSpec(t: unknown, where: string, isReturn: boolean): TypeSpe
   }
   if (typeof t === "object" && t !== null) {
     const struct = structSpec(t, where);
-    return { name: "struct", struct, native: struct.native, label: `struct (${struct.size} bytes)` };
+    return {
+      name: "struct",
+      struct,
+      native: struct.native,
+      label: `struct (${struct.size} bytes)`,
+      key: struct.key,
+    };
   }
   throw unknownType(t, where);
 }
@@ -127,6 +200,29 @@ function unknownType(t: unknown, where: string): TypeError {
       typeNames.join(", ")
     }) or a struct definition`,
   );
+}
+
+/**
+ * The cache identity of a C type as given: a type name as spelled, a struct definition's layout key
+ * (equal for equal layouts, so a definition made anew at each call site finds the same binding), or
+ * `undefined` for a value that is not a type (resolving it then throws the proper error).
+ * @internal
+ */
+export function _typeKey(t: unknown): string | undefined {
+  if (typeof t === "string") return t;
+  if (typeof t !== "object" || t === null) return undefined;
+  const known = structSpecs.get(t);
+  if (known !== undefined) return known.key;
+  try {
+    return structSpec(t, "a cache key").key;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity of a resolved signature, for caches shared by every library and pointer. @internal */
+export function _signatureKey(sig: Signature): string {
+  return `${sig.ret.key}(${sig.args.map((a) => a.key).join(",")})`;
 }
 
 /**
@@ -224,34 +320,38 @@ const encoder = new TextEncoder();
  * String arguments are copied into a scratch stack of native-addressable memory, at slot boundaries
  * whose Deno pointer objects are made once: encoding a fresh `Uint8Array` and taking its address
  * costs about a microsecond, this costs tens of nanoseconds. A call frees its copies when it returns
- * (`H.top` goes back to where it was), so calls nested through callbacks stack above it.
+ * (`_H.top` goes back to where it was), so calls nested through callbacks stack above it.
  */
 const SCRATCH_SIZE = 64 * 1024;
 const SLOT = 16;
 let scratch: Uint8Array | null = null;
 let scratchBase: Deno.PointerObject | null = null;
+let scratchAddr = 0;
 const slotPointers: Deno.PointerObject[] = [];
 
 function slotPointer(slot: number): Deno.PointerObject {
   return (slotPointers[slot] = Deno.UnsafePointer.offset(scratchBase!, slot * SLOT)!);
 }
 
-/** The address of a NUL-terminated UTF-8 copy of `s` that lives until the current call returns. */
-function str(s: string): Deno.PointerValue {
+/**
+ * Copies `s` as NUL-terminated UTF-8 into the scratch, where it lives until the current call
+ * returns; gives its byte offset there, or -1 when it was too big and went to the end of `_H.spill`.
+ */
+function strInto(s: string): number {
   if (scratch === null) {
     const buf = new ArrayBuffer(SCRATCH_SIZE);
     scratch = new Uint8Array(buf);
     scratchBase = Deno.UnsafePointer.of(buf)!;
+    scratchAddr = Number(Deno.UnsafePointer.value(scratchBase));
   }
-  const top = H.top;
+  const top = _H.top;
   const n = s.length;
   if (top + n * 3 + 1 > SCRATCH_SIZE) {
     // Too big for what is left of the scratch: a copy of its own, kept alive in `spill` until the
     // outermost call returns. Reserving a slot makes nested calls see a non-zero `top`.
-    const copy = encoder.encode(s + "\0");
-    H.spill.push(copy);
-    if (top + SLOT <= SCRATCH_SIZE) H.top = top + SLOT;
-    return Deno.UnsafePointer.of(copy);
+    _H.spill.push(encoder.encode(s + "\0"));
+    if (top + SLOT <= SCRATCH_SIZE) _H.top = top + SLOT;
+    return -1;
   }
   const u8 = scratch;
   let i = 0;
@@ -262,15 +362,37 @@ function str(s: string): Deno.PointerValue {
   }
   const end = i === n ? top + n : top + i + encoder.encodeInto(s.slice(i), u8.subarray(top + i)).written;
   u8[end] = 0;
-  H.top = (end + SLOT) & ~(SLOT - 1);
-  const slot = top / SLOT;
+  _H.top = (end + SLOT) & ~(SLOT - 1);
+  return top;
+}
+
+/** The address of a NUL-terminated UTF-8 copy of `s` that lives until the current call returns. */
+function str(s: string): Deno.PointerValue {
+  const at = strInto(s);
+  if (at < 0) return Deno.UnsafePointer.of(_H.spill[_H.spill.length - 1]);
+  const slot = at / SLOT;
   return slotPointers[slot] ?? slotPointer(slot);
+}
+
+/** {@linkcode str} as a numeric address. */
+function strAddr(s: string): number {
+  const at = strInto(s);
+  if (at >= 0) return scratchAddr + at;
+  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(_H.spill[_H.spill.length - 1])));
 }
 
 /** Decodes a non-null `char*`. */
 function cstring(p: Deno.PointerObject): string {
   return Deno.UnsafePointerView.getCString(p);
 }
+
+/**
+ * The owner of a by-value struct argument's bytes: a JS string in a `char*` field is copied to the
+ * call's string scratch, so it lives for the call, as a plain string argument does.
+ */
+const callStrings = {
+  [kAllocCString]: (s: string): number => Number(Deno.UnsafePointer.value(str(s))),
+};
 
 /** Writes a struct argument (plain object or StructView) into fresh bytes for Deno. */
 function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
@@ -279,7 +401,7 @@ function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  const chunk = Chunk.allocate(s.size, null);
+  const chunk = Chunk.allocate(s.size, callStrings);
   s.codec.write(chunk, chunk.ptr, 0, v, what);
   return chunk.u8.subarray(0, s.size);
 }
@@ -294,13 +416,17 @@ function structOut(s: StructSpec, bytes: Uint8Array): unknown {
   return s.codec.read(new Chunk(buf, ptr, null), ptr, 0);
 }
 
-/** Helpers the generated code calls: everything off the fast path lives here. */
-const H = {
+/**
+ * Helpers the generated code calls: everything off the fast path lives here.
+ * @internal
+ */
+export const _H = {
   /** Bytes of the string scratch in use (see `str`). */
   top: 0,
   /** String copies too big for the scratch, alive until the outermost call returns. */
   spill: [] as Uint8Array[],
   str,
+  strAddr,
   int: _int,
   i64: _int64,
   float: _float,
@@ -316,6 +442,19 @@ const H = {
     throw new TypeError(`${name}${sig} takes ${want} argument${want === 1 ? "" : "s"}, got ${got}`);
   },
   ptrResult: _toPointerValue,
+  /** Puts back the errno and last-error values `ffi.errno(v)`/`ffi.lastError(v)` set (Windows). */
+  putErrno(): void {
+    const c = _errnoCells();
+    if (c.saved[2] & 1) c.live[0] = c.saved[0];
+    if (c.saved[2] & 2 && c.lastError !== null) c.lastError[0] = c.saved[1];
+    c.saved[2] = 0;
+  },
+  freedDuring(name: string): never {
+    throw new FfiError(
+      `Cannot call ${name}: managed memory was freed while its arguments were converted (by a getter ` +
+        `or kToRaw method run for one of them), so an argument may point to freed memory`,
+    );
+  },
   strResult(v: unknown, what: string): Deno.PointerValue {
     if (typeof v === "string") {
       throw new TypeError(
@@ -440,6 +579,7 @@ export function _compileCall(
   st: CallState,
   withTarget: boolean,
 ): (...args: unknown[]) => unknown {
+  const { live, saved, lastError: LE } = _errnoCells();
   const n = sig.args.length;
   const params = sig.args.map((_, i) => `a${i}`);
   const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
@@ -451,13 +591,22 @@ export function _compileCall(
       JSON.stringify(sigText)
     }, ${n}, arguments.length);`,
   );
-  const hasString = sig.args.some((t) => t.name === "string");
+  // (A struct argument may hold a JS string in a `char*` field: copied to the same scratch.)
+  const hasString = sig.args.some((t) => t.name === "string" || t.name === "struct");
   // String copies are freed when the call ends, however it ends.
   if (hasString) lines.push("const t0 = h.top;\ntry {");
+  const userCode = _mayRunUserCode(sig);
+  if (userCode) lines.push("const f0 = P.frees;");
   sig.args.forEach((t, i) => lines.push(toNative(t, `a${i}`, `c${i}`, `W[${i}]`, `S[${i}]`, false)));
+  if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
   const callArgs = sig.args.map((_, i) => `c${i}`);
   if (withTarget) callArgs.push("st.t");
+  // errno: saved right after the call; set right before it when `ffi.errno(value)` asked for it.
+  if (LE !== null) lines.push("if (ES[2] !== 0) h.putErrno();");
+  else lines.push("if (ES[2] !== 0) { E[0] = ES[0]; ES[2] = 0; }");
   lines.push(`const r = st.f(${callArgs.join(", ")});`);
+  lines.push("ES[0] = E[0];");
+  if (LE !== null) lines.push("ES[1] = LE[0];");
   lines.push(`if (P.has) h.rethrow();`);
   lines.push(`return ${fromNative(sig.ret, "r", `S[${n}]`)};`);
   if (hasString) {
@@ -465,7 +614,25 @@ export function _compileCall(
   }
   const fname = jsName(name);
   const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${lines.join("\n")}\n};`;
-  return new Function("h", "P", "st", "W", "S", src)(H, _pending, st, what, structs);
+  return new Function("h", "P", "st", "W", "S", "E", "ES", "LE", src)(
+    _H,
+    _pending,
+    st,
+    what,
+    structs,
+    live,
+    saved,
+    LE,
+  );
+}
+
+/**
+ * Whether converting the arguments of `sig` can run user code (a getter of a struct argument, the
+ * `kToRaw` method of a pointer-like object) that could free memory an earlier argument points to.
+ * @internal
+ */
+export function _mayRunUserCode(sig: Signature): boolean {
+  return sig.args.some((t) => t.name === "pointer" || t.name === "string" || t.name === "struct");
 }
 
 /** The zero value C gets from a callback that threw. */
@@ -527,5 +694,5 @@ export function _compileCallback(
   const fname = jsName(fn.name ? `${fn.name}_callback` : "callback");
   const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${body.join("\n")}\n};`;
   const what = `the return value (${sig.ret.label}) of ${label}`;
-  return new Function("h", "P", "fn", "W", "S", "g", src)(H, _pending, fn, what, structs, g);
+  return new Function("h", "P", "fn", "W", "S", "g", src)(_H, _pending, fn, what, structs, g);
 }

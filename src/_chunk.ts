@@ -151,6 +151,7 @@ export class Chunk {
   free(): void {
     if (this.freed) return;
     this.freed = true;
+    _pending.frees++;
     if (this.buf.detached) return; // user code detached it: V8 owns (or freed) the memory already
     if (this.pins === 0 && _pending.depth === 0) {
       // transfer(0) detaches the buffer (emptying every view over it) and drops V8's backing store.

@@ -10,11 +10,17 @@
  * The exception a callback threw and C could not be told about, waiting for the JS call that
  * (directly or not) invoked it to rethrow it. @internal
  */
-export const _pending: { has: boolean; error: unknown; depth: number } = {
+export const _pending: { has: boolean; error: unknown; depth: number; frees: number } = {
   has: false,
   error: undefined,
   /** How many callback invocations are running: above 0, some C code is on the stack. */
   depth: 0,
+  /**
+   * How many chunks of managed memory have been freed so far. A call wrapper compares it before
+   * and after converting its arguments: converting one argument can run user code (a getter of a
+   * struct argument, a `kToRaw` method) that frees the memory of an argument converted before it.
+   */
+  frees: 0,
 };
 
 /** Releases of native resources waiting until no C code that may be using them is on the stack. */

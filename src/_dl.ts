@@ -2,28 +2,56 @@
  * Variadic-call trampolines of the native core (`native/src/library.rs`), bound per signature.
  * (The loader functions, `lffi_library_*`, are declared with the rest of the core in `_native.ts`.)
  *
+ * A trampoline is bound with the C function's own signature plus one trailing pointer, the target:
+ * Deno calls it on its fast path, and it jumps to the target with `al` set, as a variadic callee
+ * needs on x86_64. So one Deno binding per signature serves every function of that signature,
+ * named or reached through a pointer, at the cost of a jump.
+ *
  * @module
  */
 
+import { _integerClassCount, type Signature } from "./_call.ts";
 import { _nativeLibraryPath } from "./_native.ts";
 
-/** Whether this platform has the variadic-call trampolines (`lffi_vararg_call0..5`). */
+/** Whether this platform has the variadic-call trampolines (`lffi_vararg_call0..5`, `lffi_vararg_stack0..15`). */
 export const _hasVarargTrampolines: boolean = Deno.build.arch === "x86_64" && Deno.build.os !== "windows";
 
-/** The trampolines bound per signature: one Deno binding per (k, Deno definition), shared by all libraries. */
+/** Integer-class arguments passed in registers (System V x86_64); the rest go on the stack. */
+const INT_REGS = 6;
+const SSE_REGS = 8;
+const STACK_TRAMPOLINES = 16;
+
+/**
+ * The trampoline that routes a call of `sig` plus its target, or null when none does (a struct by
+ * value, or more stack arguments than the trampolines cover). With `k < 6` integer-class arguments
+ * the target is the next integer register; otherwise it is the stack argument after every argument
+ * that spilled to the stack.
+ * @internal
+ */
+export function _trampolineName(sig: Signature): string | null {
+  if (!_hasVarargTrampolines) return null;
+  if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return null;
+  const ints = _integerClassCount(sig);
+  if (ints < INT_REGS) return `lffi_vararg_call${ints}`;
+  const floats = sig.args.filter((a) => a.name === "f32" || a.name === "f64").length;
+  const j = ints - INT_REGS + Math.max(0, floats - SSE_REGS);
+  return j < STACK_TRAMPOLINES ? `lffi_vararg_stack${j}` : null;
+}
+
+/** The trampolines bound per signature: one Deno binding per (trampoline, Deno definition), shared by all. */
 const trampolines = new Map<string, (...args: unknown[]) => unknown>();
 
 /**
- * The native trampoline `lffi_vararg_call<k>` bound with `def` plus a trailing pointer (the target),
- * which sets `al` as the x86_64 variadic convention requires (see `native/src/library.rs`).
+ * The native trampoline `symbol` (from {@linkcode _trampolineName}) bound with `def` plus a trailing
+ * pointer (the target).
  * @internal
  */
-export function _varargTrampoline(k: number, def: Deno.ForeignFunction): (...args: unknown[]) => unknown {
+export function _trampoline(symbol: string, def: Deno.ForeignFunction): (...args: unknown[]) => unknown {
   const full: Deno.ForeignFunction = { parameters: [...def.parameters, "pointer"], result: def.result };
-  const key = `${k}:${JSON.stringify(full)}`;
+  const key = `${symbol}:${JSON.stringify(full)}`;
   let f = trampolines.get(key);
   if (f === undefined) {
-    const dl = Deno.dlopen(_nativeLibraryPath(), { f: { name: `lffi_vararg_call${k}`, ...full } });
+    const dl = Deno.dlopen(_nativeLibraryPath(), { f: { name: symbol, ...full } });
     f = dl.symbols.f as (...args: unknown[]) => unknown;
     trampolines.set(key, f);
   }

@@ -52,6 +52,15 @@ const SYMBOLS = {
   lffi_library_close: { parameters: ["pointer"], result: "i32" },
   lffi_library_path: { parameters: ["pointer"], result: "pointer" },
   lffi_library_symtab: { parameters: ["pointer", "buffer"], result: "i32" },
+  // The call engine (native/src/call.rs): signatures prepared once with libffi, calls run from a block.
+  lffi_call_prepare: {
+    parameters: ["buffer", "u32", "u32", "u32", "buffer", "u32"],
+    result: "pointer",
+  },
+  lffi_call_block_init: { parameters: ["pointer", "pointer", "f64", "pointer", "pointer"], result: "i32" },
+  lffi_call: { parameters: ["pointer"], result: "void" },
+  lffi_errno_location: { parameters: [], result: "pointer" },
+  lffi_last_error_location: { parameters: [], result: "pointer" },
 } as const;
 
 /** The native core's functions, typed. */

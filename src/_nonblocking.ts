@@ -15,6 +15,7 @@
 
 import { Chunk } from "./_chunk.ts";
 import { _denoDefinition, type Signature, type StructSpec, type TypeSpec } from "./_call.ts";
+import { kAllocCString } from "./_codec.ts";
 import { _callbackHolds, type _Hold } from "./_hold.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
@@ -95,7 +96,15 @@ class PendingCall {
   error: { value: unknown } | null = null;
 
   start(): void {
-    for (const c of this.chunks) c.pins++;
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      try {
+        chunks[i].pin(); // throws if the memory died since its pointer was converted
+      } catch (e) {
+        for (let j = 0; j < i; j++) chunks[j].unpin();
+        throw e;
+      }
+    }
     for (const h of this.holds) h.use();
     pending.add(this);
   }
@@ -211,7 +220,7 @@ function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
       };
     case "struct":
       return (v, call) => {
-        const bytes = structIn(t.struct!, v, what);
+        const bytes = structIn(t.struct!, v, what, call);
         call.owned.push(bytes);
         return bytes;
       };
@@ -220,13 +229,21 @@ function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
   }
 }
 
-function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
+function structIn(s: StructSpec, v: unknown, what: string, call: PendingCall): Uint8Array {
   if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  const chunk = Chunk.allocate(s.size, null);
+  // A JS string in a `char*` field is copied for the call, as a string argument is.
+  const owner = {
+    [kAllocCString](str: string): number {
+      const bytes = encoder.encode(str + "\0");
+      call.owned.push(bytes);
+      return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+    },
+  };
+  const chunk = Chunk.allocate(s.size, owner);
   s.codec.write(chunk, chunk.ptr, 0, v, what);
   return chunk.u8.subarray(0, s.size);
 }
@@ -277,6 +294,50 @@ export function _nonblockingFunction(
   const result = resultConverter(sig.ret);
   const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
   const hold = target.hold;
+  const scalar = (t: TypeSpec) => t.name !== "pointer" && t.name !== "string" && t.name !== "struct";
+  if (sig.args.every(scalar) && scalar(sig.ret)) {
+    // Numbers in, a number (or nothing) out: nothing to hold but the library, nothing to convert
+    // back, no callback to hear from. The caller gets Deno's own Promise; the release of the library
+    // is a reaction registered before any of the caller's, so it runs first.
+    const done = hold === null ? null : () => hold.done();
+    // Deno's nonblocking `void` gives null: the caller gets undefined, as from a synchronous call.
+    const voidDone = () => {
+      hold?.done();
+      return undefined;
+    };
+    const voidFail = (e: unknown) => {
+      hold?.done();
+      throw e;
+    };
+    const isVoid = sig.ret.name === "void";
+    const call = (...args: unknown[]): Promise<unknown> => {
+      let run: Promise<unknown>;
+      try {
+        if (args.length !== n) {
+          throw new TypeError(
+            `${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`,
+          );
+        }
+        const native = new Array(n);
+        for (let i = 0; i < n; i++) native[i] = convs[i](args[i], null as unknown as PendingCall);
+        const f = target.get(def);
+        hold?.use();
+        try {
+          run = f(...native);
+        } catch (e) {
+          hold?.done();
+          throw e;
+        }
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (isVoid) return run.then(voidDone, voidFail);
+      if (done !== null) run.then(done, done);
+      return run;
+    };
+    Object.defineProperty(call, "name", { value: name });
+    return call;
+  }
   const call = (...args: unknown[]): Promise<unknown> => {
     const state = new PendingCall();
     let run: Promise<unknown>;

@@ -11,8 +11,22 @@ import { _claimCallbackError } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
+import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
 
 const kConstruct = Symbol("Callback.construct");
+
+/** Whether each callback's pointer is still callable, by its RawPointer (for `ffi.fn` over a callback). */
+const gates = new WeakMap<object, { readonly open: boolean }>();
+
+/**
+ * The open/closed state of the callback whose pointer `raw` is, or undefined when it is not one: a
+ * function bound to a callback's pointer checks it at each call, as C would otherwise jump to freed
+ * code once the callback is closed.
+ * @internal
+ */
+export function _callbackGate(raw: object): { readonly open: boolean } | undefined {
+  return gates.get(raw);
+}
 
 /**
  * A JavaScript function C can call through {@linkcode Callback.ptr}. Pass the Callback (or its
@@ -74,6 +88,7 @@ export class Callback {
     this.#hold = hold;
     this.#threadSafe = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
+    gates.set(this.#ptr, gate);
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;
@@ -223,7 +238,43 @@ export function callback(
   ret: CType,
   argTypes: readonly CType[],
   options?: CallbackOptions,
+): Callback;
+/**
+ * Makes `fn` callable from C with the C function type of a {@linkcode Signature} (a function-pointer
+ * typedef or prototype from {@linkcode cdef}) or of a prototype string; `options` as above.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const { cmp_fn } = ffi.cdef("typedef int (*cmp_fn)(const void *a, const void *b);");
+ * using cmp = ffi.callback((a, b) => a.read(0, "i32") - b.read(0, "i32"), cmp_fn);
+ * using also = ffi.callback((x: number) => x * 2, "int twice(int x)");
+ * assert.equal(cmp.argCount, 2);
+ * assert.equal(also.retType, "i32");
+ * ```
+ */
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  signature: Signature | string,
+  options?: CallbackOptions,
+): Callback;
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  ret: CType | Signature,
+  argTypes?: readonly CType[] | CallbackOptions,
+  options?: CallbackOptions,
 ): Callback {
+  if (!Array.isArray(argTypes) && (typeof ret === "string" ? /\(/.test(ret) : _isSignatureLike(ret))) {
+    const sig = _toSignature(ret, "ffi.callback()");
+    if (sig.variadic) throw new TypeError(`ffi.callback(): a callback cannot be variadic (${sig.name})`);
+    options = argTypes as CallbackOptions | undefined;
+    ret = sig.ret;
+    argTypes = sig.args;
+  }
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
   }

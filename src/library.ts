@@ -2,9 +2,11 @@
  * Shared libraries: {@linkcode load} (and the deprecated {@linkcode open}), and {@linkcode Library}
  * with symbol lookup, the export list, and calls by C signature.
  *
- * Each (symbol, signature) pair is bound once, as its own `Deno.dlopen` of the library's resolved
- * path with that one symbol: the loader counts the references, and a symbol bound that way is called
- * on Deno's fast path (a few nanoseconds) where `Deno.UnsafeFnPointer` costs about a microsecond.
+ * Each (symbol, signature) pair is bound once, by the fastest route that fits its signature: its own
+ * `Deno.dlopen` of the library's resolved path with that one symbol (Deno's fast path, a few
+ * nanoseconds; the loader counts the references); a variadic-safe trampoline shared by every function
+ * of the signature, when floating-point arguments need `al` set; or the native call engine, for
+ * structs by value and what no trampoline routes.
  *
  * @module
  */
@@ -12,18 +14,26 @@
 import {
   _compileCall,
   _denoDefinition,
-  _integerClassCount,
   _signature,
+  _typeKey,
   type CallState,
   type Signature,
 } from "./_call.ts";
-import { _hasVarargTrampolines, _varargTrampoline } from "./_dl.ts";
+import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
+import { _compileEngineCall, type EngineCall } from "./_engine.ts";
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct_types.ts";
+import type { CallArgs, CResult } from "./struct_types.ts";
+import {
+  _isCDefs,
+  _isPrototype,
+  _isSignatureLike,
+  _toSignature,
+  type Signature as CSignature,
+} from "./cdef.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
@@ -65,11 +75,22 @@ function checkName(name: unknown, what: string): asserts name is string {
   }
 }
 
+/**
+ * Whether two C types are the same for the binding caches: the same value, or struct definitions of
+ * the same layout (a definition written inline at a call site is a new object at every call).
+ */
+function sameType(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const k = _typeKey(a);
+  return k !== undefined && k === _typeKey(b);
+}
+
 /** Whether two argument-type lists name the same types, element by element. */
 function sameTypes(a: readonly unknown[], b: unknown): boolean {
   if (a === b) return true;
   if (!Array.isArray(b) || b.length !== a.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (!sameType(a[i], b[i])) return false;
   return true;
 }
 
@@ -286,7 +307,7 @@ export class Library {
    */
   call<R extends CType>(name: string, ret: R, argTypes: readonly CType[], ...args: unknown[]): CResult<R> {
     let b = this.#last;
-    if (b === null || b.name !== name || b.ret !== ret || !sameTypes(b.types, argTypes)) {
+    if (b === null || b.name !== name || !sameType(b.ret, ret) || !sameTypes(b.types, argTypes)) {
       b = this.#last = this.#binding(name, ret, argTypes, "call");
     }
     return b.fn(...args) as CResult<R>;
@@ -334,12 +355,12 @@ export class Library {
    * assert.ok(ticks >= 3);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options: CallOptions & { nonblocking: true; errno: true },
-  ): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+  ): (...args: CallArgs<A>) => Promise<ErrnoResult<CResult<R>>>;
   /**
    * A function calling C function `name` on another thread (`{ nonblocking: true }`): it returns a
    * Promise of the result. See the first signature for what is held while the call is pending.
@@ -354,14 +375,16 @@ export class Library {
    * assert.equal(await sqrt(16), 4);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options: CallOptions & { nonblocking: true },
-  ): (...args: unknown[]) => Promise<CResult<R>>;
+  ): (...args: CallArgs<A>) => Promise<CResult<R>>;
   /**
-   * A plain function calling C function `name` synchronously. See the first signature.
+   * A plain function calling C function `name` synchronously. See the first signature. Written with
+   * literal type names, its parameters and result are typed from them: a wrong number or kind of
+   * argument fails to compile.
    *
    * @example
    * ```ts
@@ -371,25 +394,127 @@ export class Library {
    * using libc = ffi.load("libc.so.6");
    * const abs = libc.fn("abs", "int", ["int"]);
    * assert.equal(abs(-3), 3);
+   * // @ts-expect-error: abs takes one int
+   * assert.throws(() => abs("3", 4), TypeError);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options?: CallOptions,
-  ): (...args: unknown[]) => CResult<R>;
-  fn<R extends CType>(
-    name: string,
-    ret: R,
-    argTypes: readonly CType[],
+  ): (...args: CallArgs<A>) => CResult<R>;
+  /**
+   * A function bound from a C prototype, given as a string (`"size_t strlen(const char *s)"`, a
+   * trailing `;` optional) or a {@linkcode Signature} from {@linkcode cdef}: the same binding as
+   * `lib.fn(sig.name, sig.ret, sig.args, options)`. A variadic prototype's function takes, after the
+   * fixed arguments, each extra argument as a type and a value: `printf("%d %s\n", "int", 42, "string", "x")`.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const strlen = libc.fn("size_t strlen(const char *s)");
+   * assert.equal(strlen("hello"), 5n);
+   * const { abs } = ffi.cdef("int abs(int j);");
+   * assert.equal(libc.fn(abs)(-3), 3);
+   * const snprintf = libc.fn("int snprintf(char *buf, size_t n, const char *fmt, ...)");
+   * const buf = new Uint8Array(32);
+   * snprintf(buf, 32, "%d-%.1f", "int", 7, "double", 2.5);
+   * assert.equal(ffi.string(buf), "7-2.5");
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
+  fn(prototype: string | CSignature, options?: CallOptions): (...args: any[]) => any;
+  fn(
+    nameOrPrototype: string | CSignature,
+    ret?: unknown,
+    argTypes?: unknown,
     options?: CallOptions,
-  ): (...args: unknown[]) => unknown {
+  ): (...args: never[]) => unknown {
+    if (argTypes === undefined) {
+      // The prototype forms: `fn(prototype, options?)`.
+      const sig = _toSignature(nameOrPrototype, "Library.fn()");
+      if (ret !== undefined) {
+        const o = _callOptions(ret, `Library.fn("${sig.name}")`);
+        if (o.nonblocking) {
+          if (sig.variadic) {
+            throw new TypeError(
+              `Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`,
+            );
+          }
+          return this.#nonblocking(sig.name, sig.ret, sig.args, o);
+        }
+      }
+      return this.#fromSignature(sig);
+    }
+    const name = nameOrPrototype as string;
     if (options !== undefined) {
       const o = _callOptions(options, `Library.fn("${String(name)}")`);
       if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
     }
-    return this.#binding(name, ret, argTypes, "fn").fn as (...args: unknown[]) => CResult<R>;
+    return this.#binding(name, ret, argTypes, "fn").fn;
+  }
+
+  /**
+   * One bound function per function prototype in `defs` (the result of {@linkcode cdef}, or any
+   * object whose values are prototype strings or Signatures), under the same names. Function-pointer
+   * typedefs, types and constants in `defs` are skipped. Symbols are resolved on first call: a symbol
+   * the library lacks throws then, naming it.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const c = libc.bind(ffi.cdef(`
+   *   size_t strlen(const char *s);
+   *   int atoi(const char *s);
+   * `));
+   * assert.equal(c.strlen("four"), 4n);
+   * assert.equal(c.atoi("42"), 42);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
+  bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
+    if (typeof defs !== "object" || defs === null) {
+      throw new TypeError(`Library.bind(): expected the result of ffi.cdef(), got ${_describe(defs)}`);
+    }
+    const out: { [name: string]: (...args: never[]) => unknown } = {};
+    for (const [key, v] of Object.entries(defs)) {
+      // From cdef, only prototypes (not function-pointer typedefs); elsewhere any prototype or Signature.
+      const isProto = _isCDefs(defs) ? _isPrototype(v) : typeof v === "string" || _isSignatureLike(v);
+      if (!isProto) continue;
+      out[key] = this.#fromSignature(_toSignature(v, `Library.bind(): "${key}"`));
+    }
+    return out;
+  }
+
+  #fromSignature(sig: CSignature): (...args: never[]) => unknown {
+    if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
+    const n = sig.args.length;
+    const name = sig.name;
+    const call = (types: CType[], values: unknown[]) => this.call(name, sig.ret, types, ...values);
+    return {
+      [name](...args: unknown[]): unknown {
+        if (args.length < n || (args.length - n) % 2 !== 0) {
+          throw new TypeError(
+            `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+              `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+          );
+        }
+        const types: CType[] = [...sig.args];
+        const values = args.slice(0, n);
+        for (let i = n; i < args.length; i += 2) {
+          types.push(args[i] as CType);
+          values.push(args[i + 1]);
+        }
+        return call(types, values);
+      },
+    }[name] as (...args: never[]) => unknown;
   }
 
   /**
@@ -428,17 +553,24 @@ export class Library {
     this.#open(`bind "${name}"`);
     const first = this.#bindings.get(name);
     for (let b = first ?? null; b !== null; b = b.next) {
-      if (b.ret === ret && sameTypes(b.types, argTypes)) return b;
+      if (sameType(b.ret, ret) && sameTypes(b.types, argTypes)) return b;
     }
     const sig = _signature(name, ret, argTypes);
     const st: CallState = { f: () => undefined, t: undefined };
-    const withTarget = this.#needsTrampoline(sig);
-    const fn = _compileCall(name, sig, st, withTarget);
+    const route = this.#route(sig);
+    let engine: EngineCall | null = null;
+    let fn: (...args: unknown[]) => unknown;
+    if (route === "engine") {
+      engine = _compileEngineCall(name, sig, sig.args.length, st);
+      fn = engine.fn;
+    } else {
+      fn = _compileCall(name, sig, st, route !== "direct");
+    }
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
     // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.f = (...args: unknown[]) => {
-      this.#resolve(b, sig, withTarget);
-      if (withTarget) args[args.length - 1] = st.t;
+      this.#resolve(b, sig, route, engine);
+      if (route !== "direct" && route !== "engine") args[args.length - 1] = st.t;
       return st.f(...args);
     };
     this.#bindings.set(name, b);
@@ -446,37 +578,34 @@ export class Library {
   }
 
   /**
-   * Whether calls with `sig` go through the variadic trampoline: on x86_64, a call with floating-point
-   * arguments must set `al` in case the function is variadic, and Deno's fast path does not.
-   * Signatures with struct arguments or results take Deno's libffi path, which sets it.
+   * How calls with `sig` go: `"direct"` (the symbol bound with `Deno.dlopen`, Deno's fast path),
+   * a trampoline's name (on x86_64 a call with floating-point arguments must set `al` in case the
+   * function is variadic, and Deno's fast path does not), or `"engine"` (structs by value, and
+   * signatures no trampoline routes).
    */
-  #needsTrampoline(sig: Signature): boolean {
-    if (!_hasVarargTrampolines) return false;
-    if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return false;
-    if (!sig.args.some((a) => a.name === "f32" || a.name === "f64")) return false;
-    return _integerClassCount(sig) <= 5;
+  #route(sig: Signature): string {
+    if (sig.ret.struct !== null || sig.args.some((a) => a.struct !== null)) return "engine";
+    if (!_hasVarargTrampolines || !sig.args.some((a) => a.name === "f32" || a.name === "f64")) {
+      return "direct";
+    }
+    return _trampolineName(sig) ?? "engine";
   }
 
-  /** Binds a symbol for real: its own Deno library, the trampoline, or (rarely) libffi. */
-  #resolve(b: Binding, sig: Signature, withTarget: boolean): void {
+  /** Binds a symbol for real, by its route. */
+  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
     const handle = this.#open(`call "${b.name}"`);
     const addr = this.#lookup(handle, b.name);
     if (addr === null) {
       throw new FfiError(`Cannot call "${b.name}": symbol not found in ${this.#name}: ${loaderError()}`);
     }
-    const def = _denoDefinition(sig);
-    const hasFloat = sig.args.some((a) => a.name === "f32" || a.name === "f64");
-    const hasStruct = sig.ret.struct !== null || sig.args.some((a) => a.struct !== null);
-    if (withTarget) {
-      b.st.f = _varargTrampoline(_integerClassCount(sig), def);
+    if (engine !== null) {
+      engine.init(addr);
+      b.st.f = engine.enter as (...args: unknown[]) => unknown;
+    } else if (route !== "direct") {
+      b.st.f = _trampoline(route, _denoDefinition(sig));
       b.st.t = addr;
-    } else if (_hasVarargTrampolines && hasFloat && !hasStruct) {
-      // More integer arguments than registers: the trampoline cannot find its target, so use libffi,
-      // which sets `al` (slow, about a microsecond per call, but right for variadic functions too).
-      const fp = new Deno.UnsafeFnPointer(addr as Deno.PointerObject<typeof def>, def);
-      b.st.f = (...args: unknown[]) => fp.call(...(args as never[]));
     } else {
-      const lib = Deno.dlopen(this.#path, { f: { name: b.name, ...def } });
+      const lib = Deno.dlopen(this.#path, { f: { name: b.name, ..._denoDefinition(sig) } });
       this.#denoLibs.push(lib);
       b.st.f = lib.symbols.f as (...args: unknown[]) => unknown;
     }

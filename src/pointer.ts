@@ -915,7 +915,35 @@ export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructType;
  */
 export type FieldSpec =
   | readonly [name: string, type: FieldType]
-  | readonly [name: string, type: FieldType, length: number];
+  | readonly [name: string, type: FieldType, length: number]
+  | readonly [name: string, type: FieldType, bitfield: BitfieldSpec]
+  | StructType;
+
+/**
+ * The third element of a bitfield field `[name, integerType, { bits: n }]`: its width in bits. The
+ * field reads and writes as a `number`; an unnamed one (`["", "u32", { bits: 0 }]`) is padding, as
+ * `unsigned : 0;` is in C. (A definition alone in a field list is an anonymous struct or union
+ * member, whose fields are promoted as in C11.)
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Flags = ffi.struct([["ready", "u32", { bits: 1 }], ["mode", "u32", { bits: 3 }]]);
+ * assert.equal(Flags.size, 4);
+ * ```
+ */
+export interface BitfieldSpec {
+  /** Width in bits: 1 to the type's width (0 only for an unnamed field, which closes the unit). */
+  readonly bits: number;
+}
+
+/**
+ * The `[name, type, ...]` fields of a field list: not its anonymous struct or union members (their
+ * fields are promoted at run time; precise types list only the named fields).
+ */
+export type NamedFields<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
 
 /**
  * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
@@ -969,13 +997,14 @@ export type CResult<T> = T extends StructType<infer F> ? StructValue<F>
   : unknown;
 
 /** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
-export type FieldPlain<E> = E extends readonly [string, infer T, number]
-  ? (T extends StructType<infer F> ? StructValue<F> : PlainOf<T>)[]
+export type FieldPlain<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
+  : E extends readonly [string, infer T, number]
+    ? (T extends StructType<infer F> ? StructValue<F> : PlainOf<T>)[]
   : E extends readonly [string, infer T] ? T extends StructType<infer F> ? StructValue<F> : PlainOf<T>
   : never;
 
 /** The field names of a definition's field list. */
-export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
+export type FieldName<F extends readonly FieldSpec[]> = NamedFields<F>[0];
 
 /**
  * Any property name, of type `any`: the fields of a definition whose names are not literal types
@@ -1016,7 +1045,7 @@ export type ObjectMember =
  */
 export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? AnyFields
-  : { [E in F[number] as E[0]]: FieldPlain<E> };
+  : { [E in NamedFields<F> as E[0]]: FieldPlain<E> };
 
 /**
  * What a primitive field is in a {@linkcode StructValue}: the value its type reads as.

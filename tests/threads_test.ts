@@ -114,7 +114,9 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   const add = lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true });
   await assert.rejects(add(1.5, 2), TypeError);
   await assert.rejects(add(2 ** 32, 2), RangeError);
+  // @ts-expect-error: a wrong argument count is a compile error too (the list form is typed)
   await assert.rejects(add(1), /takes 2 arguments, got 1/);
+  // @ts-expect-error: a number is not a string argument (the list form is typed)
   await assert.rejects(lib.fn("fx_strlen", "usize", ["string"], { nonblocking: true })(5), TypeError);
   await assert.rejects(lib.fn("no_such_fn", "i32", [], { nonblocking: true })(), /no_such_fn/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblocking: 1 } as never), TypeError);
@@ -321,6 +323,16 @@ Deno.test("memory: a string argument lives until the call returns", async () => 
   assert.equal(await within(10_000, "fx_sleep_sum", pending), 97n + 98n + 99n);
 });
 
+Deno.test("memory: a string in a struct passed by value lives until the call returns", async () => {
+  using lib = ffi.load(FIXTURE);
+  const Label = ffi.struct([["id", "i32"], ["text", "char*"]]);
+  const label = lib.fn("fx_sleep_label", "i64", [Label, "u32"], { nonblocking: true });
+  const pending = label({ id: 7, text: "héllo" }, 100);
+  for (let i = 0; i < 100; i++) lib.call("fx_strlen", "usize", ["string"], "zzzzzzzzzzzzzzzz");
+  assert.equal(await within(10_000, "fx_sleep_label", pending), 7006n);
+  assert.equal(await label({ id: 2, text: null }, 0), 2000n);
+});
+
 Deno.test("memory: a JS typed array gets C's writes when the call returns; shared memory is used in place", async () => {
   using lib = ffi.load(FIXTURE);
   const fill = lib.fn("fx_sleep_fill", "usize", ["pointer", "usize", "u32", "u8"], { nonblocking: true });
@@ -378,4 +390,33 @@ Deno.test("crash regression: resets, closes and GC while many calls are pending 
   `);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.trim(), "120");
+});
+
+Deno.test("threads: a thread-safe callback also works when C calls it on the JavaScript thread", () => {
+  using lib = ffi.load(FIXTURE);
+  const errors: unknown[] = [];
+  using add = ffi.callback(
+    (a: number, b: number) => {
+      if (a < 0) throw new RangeError("negative");
+      return a + b;
+    },
+    "i32",
+    ["i32", "i32"],
+    { threadSafe: true, onError: (e) => errors.push(e) },
+  );
+  assert.equal(lib.call("fx_call_cb_i32", "i32", ["pointer", "i32", "i32"], add, 2, 3), 5);
+  // Its exception goes to onError (it has no JavaScript caller in general), and C gets 0.
+  assert.equal(lib.call("fx_call_cb_i32", "i32", ["pointer", "i32", "i32"], add, -1, 3), 0);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof RangeError);
+});
+
+Deno.test("callback options are checked", () => {
+  const f = () => 0;
+  assert.throws(() => ffi.callback(f, "i32", [], { threadSafe: "yes" } as never), TypeError);
+  assert.throws(() => ffi.callback(f, "i32", [], { onError: f }), /needs threadSafe: true/);
+  assert.throws(() => ffi.callback(f, "i32", [], { threadsafe: true } as never), /threadsafe/);
+  assert.throws(() => ffi.callback(f, "i32", [], 5 as never), TypeError);
+  using plain = ffi.callback(f, "i32", []);
+  assert.equal(plain.threadSafe, false);
 });

@@ -9,5 +9,6 @@
 //!
 //! Nothing here can panic: no indexing, no unwrap, no allocation.
 
+mod call;
 mod library;
 mod memory;

@@ -292,3 +292,46 @@ vararg_trampoline!(lffi_vararg_call3, "rcx");
 vararg_trampoline!(lffi_vararg_call4, "r8");
 #[cfg(all(target_arch = "x86_64", unix))]
 vararg_trampoline!(lffi_vararg_call5, "r9");
+
+/// Defines `lffi_vararg_stack<j>`: like `vararg_trampoline!`, for calls whose integer-class
+/// arguments fill all six registers, so the target (the last argument) is passed in memory: it is
+/// the `j`-th 8-byte stack argument, where `j` counts the arguments passed in memory before it
+/// (integer-class ones past the sixth, floating-point ones past the eighth). The stack arguments stay
+/// where they are for the target, which ignores the extra one (the caller pops it).
+#[cfg(all(target_arch = "x86_64", unix))]
+macro_rules! stack_trampoline {
+    ($($name:ident = $off:literal),* $(,)?) => {
+        $(
+            /// Variadic-safe tail call with the target on the stack (see `stack_trampoline!`).
+            ///
+            /// # Safety
+            /// Must be called with exactly the arguments of the target function followed by its
+            /// address, which must then be the stack argument this trampoline reads.
+            #[unsafe(naked)]
+            #[no_mangle]
+            pub unsafe extern "C" fn $name() {
+                core::arch::naked_asm!(concat!("mov r11, qword ptr [rsp + ", $off, "]"), "mov al, 8", "jmp r11")
+            }
+        )*
+    };
+}
+
+#[cfg(all(target_arch = "x86_64", unix))]
+stack_trampoline!(
+    lffi_vararg_stack0 = 8,
+    lffi_vararg_stack1 = 16,
+    lffi_vararg_stack2 = 24,
+    lffi_vararg_stack3 = 32,
+    lffi_vararg_stack4 = 40,
+    lffi_vararg_stack5 = 48,
+    lffi_vararg_stack6 = 56,
+    lffi_vararg_stack7 = 64,
+    lffi_vararg_stack8 = 72,
+    lffi_vararg_stack9 = 80,
+    lffi_vararg_stack10 = 88,
+    lffi_vararg_stack11 = 96,
+    lffi_vararg_stack12 = 104,
+    lffi_vararg_stack13 = 112,
+    lffi_vararg_stack14 = 120,
+    lffi_vararg_stack15 = 128,
+);

@@ -1,0 +1,143 @@
+/**
+ * Calling a C function through a pointer: {@linkcode fn}.
+ *
+ * @module
+ */
+
+import { _compileCall, _denoDefinition, _signature, type CallState, type Signature } from "./_call.ts";
+import { _trampoline, _trampolineName } from "./_dl.ts";
+import { _compileEngineCall } from "./_engine.ts";
+import { _callbackGate } from "./callback.ts";
+import { FfiError } from "./errors.ts";
+import { _rawOf, _toPointerValue, type CType, type PointerLike } from "./pointer.ts";
+import type { CResult } from "./struct_types.ts";
+import { _describe } from "./types.ts";
+
+/**
+ * A C function type as `ffi.cdef` gives it for a prototype: its name, result and argument types
+ * (type values: names or struct definitions), and whether it is variadic.
+ */
+export interface SignatureLike {
+  /** The C function's name, used in error messages. */
+  readonly name?: string;
+  /** The result type. */
+  readonly ret: CType;
+  /** The types of the fixed arguments. */
+  readonly args: readonly CType[];
+  /**
+   * Whether the prototype ends in `...`: calls pass the fixed arguments, then a C type and a value
+   * for each extra argument (`printf(fmt, "int", 7, "double", 2.5)`).
+   */
+  readonly variadic?: boolean;
+}
+
+/** Addresses below this (the first page, never mapped) cannot hold a function. */
+const NULL_PAGE = 4096;
+
+function isSignature(x: unknown): x is SignatureLike {
+  return typeof x === "object" && x !== null && "ret" in x && Array.isArray((x as { args?: unknown }).args);
+}
+
+/**
+ * A plain function that calls the C function at `target` with the C signature `(argTypes) -> ret`,
+ * converting arguments and the result by the value rules, as {@linkcode Library.fn} does. `target` is
+ * any pointer to a C function: from {@linkcode Library.getSymbol}, read out of C memory (a vtable, a
+ * plug-in table, `dlsym`), or a {@linkcode Callback} (or its `ptr`). The signature may also be given
+ * as one object `{ name?, ret, args }` (what `ffi.cdef` makes of a prototype).
+ *
+ * The call costs about what a call by name costs: the signature is prepared once, and every
+ * signature is a fast call (structs by value go through the native call engine). Nothing can check
+ * that the pointer really is a function of that signature: as in C, a wrong one crashes. A
+ * callback's pointer is checked: once the callback is closed, calling it throws.
+ *
+ * @throws {TypeError} for an unknown type, or a target that is not a pointer.
+ * @throws {FfiError} for a NULL (or first-page) target, or a closed callback.
+ *
+ * @example Calling libm's `cos` through its address
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libm = ffi.load("libm.so.6");
+ * const cos = ffi.fn(libm.getSymbol("cos")!, "f64", ["f64"]);
+ * assert.equal(cos(0), 1);
+ *
+ * // A callback's pointer works too, and so does the signature as one object.
+ * using twice = ffi.callback((x: number) => 2 * x, "i32", ["i32"]);
+ * const call = ffi.fn(twice, { ret: "i32", args: ["i32"] });
+ * assert.equal(call(21), 42);
+ * ```
+ */
+export function fn<R extends CType>(
+  target: PointerLike | Deno.PointerValue,
+  ret: R,
+  argTypes: readonly CType[],
+): (...args: unknown[]) => CResult<R>;
+/**
+ * {@linkcode fn} with the signature as one object `{ name?, ret, args, variadic? }` (what `ffi.cdef`
+ * makes of a prototype).
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libm = ffi.load("libm.so.6");
+ * const pow = ffi.fn(libm.getSymbol("pow")!, { name: "pow", ret: "f64", args: ["f64", "f64"] });
+ * assert.equal(pow(2, 8), 256);
+ * ```
+ */
+export function fn(
+  target: PointerLike | Deno.PointerValue,
+  signature: SignatureLike,
+): (...args: unknown[]) => unknown;
+export function fn(
+  target: PointerLike | Deno.PointerValue,
+  retOrSignature: CType | SignatureLike,
+  argTypes?: readonly CType[],
+): (...args: unknown[]) => unknown {
+  let ret: unknown = retOrSignature;
+  let args: unknown = argTypes;
+  let name: string | undefined;
+  if (argTypes === undefined && isSignature(retOrSignature)) {
+    ret = retOrSignature.ret;
+    args = retOrSignature.args;
+    if (typeof retOrSignature.name === "string" && retOrSignature.name !== "") name = retOrSignature.name;
+  }
+  if (args === undefined) {
+    throw new TypeError(
+      `ffi.fn(target, ret, argTypes): missing the argument types (or pass one signature object ` +
+        `{ ret, args }), got ${_describe(retOrSignature)}`,
+    );
+  }
+  const pv = _toPointerValue(target, "the target of ffi.fn");
+  const addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
+  if (addr < BigInt(NULL_PAGE)) {
+    throw new FfiError(`Cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`}`);
+  }
+  const label = name ?? `function at 0x${addr.toString(16)}`;
+  const sig = _signature(label, ret, args);
+  const inner = bind(label, sig, pv);
+  const raw = _rawOf(target);
+  const gate = raw === null ? undefined : _callbackGate(raw);
+  if (gate === undefined) return inner;
+  // A callback's pointer: once closed, C would jump to freed code.
+  return function callbackCall(...args: unknown[]): unknown {
+    if (!gate.open) throw new FfiError(`Cannot call ${label}: the callback was closed`);
+    return inner(...args);
+  };
+}
+
+/** Binds the function at `target`: through a trampoline on Deno's fast path, or the engine. */
+function bind(label: string, sig: Signature, target: Deno.PointerValue): (...args: unknown[]) => unknown {
+  const st: CallState = { f: () => undefined, t: target };
+  const tramp = _trampolineName(sig);
+  if (tramp !== null) {
+    st.f = _trampoline(tramp, _denoDefinition(sig));
+    return _compileCall(label, sig, st, true);
+  }
+  const engine = _compileEngineCall(label, sig, sig.args.length, st);
+  engine.init(target);
+  st.f = engine.enter as (...args: unknown[]) => unknown;
+  return engine.fn;
+}
