@@ -67,7 +67,18 @@ Deno.test("C spellings: char* and const char* are string; any other T* is pointe
     assert.equal(libc.call("strlen", "size_t", [s], "hello"), 5n, s);
     assert.equal(libc.call("getenv", s, ["const char *"], "PATH"), Deno.env.get("PATH"), s);
   }
-  for (const s of ["int*", "void**", "struct tm*", "struct tm *", "unsigned char*", "uint8_t*", "const void *", "char**"]) {
+  for (
+    const s of [
+      "int*",
+      "void**",
+      "struct tm*",
+      "struct tm *",
+      "unsigned char*",
+      "uint8_t*",
+      "const void *",
+      "char**",
+    ]
+  ) {
     const r = libc.call("strchr", s, ["const char*", "int"], "abc", 98);
     assert.ok(r instanceof ffi.RawPointer, `${s} is a pointer, read as a RawPointer`);
     assert.equal(ffi.sizeof(s), 8);
@@ -82,8 +93,22 @@ Deno.test("C spellings: char* and const char* are string; any other T* is pointe
 });
 
 Deno.test("C spellings: impossible spellings are a TypeError naming the whole spelling", () => {
-  for (const s of ["unsigned double", "long long long", "long double", "signed unsigned int", "short long", "unsigned float", "int int"]) {
-    assert.throws(() => ffi.sizeof(s), (e: unknown) => e instanceof TypeError && e.message.includes(`"${s}"`), s);
+  for (
+    const s of [
+      "unsigned double",
+      "long long long",
+      "long double",
+      "signed unsigned int",
+      "short long",
+      "unsigned float",
+      "int int",
+    ]
+  ) {
+    assert.throws(
+      () => ffi.sizeof(s),
+      (e: unknown) => e instanceof TypeError && e.message.includes(`"${s}"`),
+      s,
+    );
     assert.throws(() => ffi.struct([["a", s]]), TypeError, s);
   }
 });
@@ -145,14 +170,25 @@ Deno.test("ffi.callback(fn, signature) and (fn, prototype string)", () => {
 });
 
 Deno.test("initialisers: fields left out are zero; an unknown name is a TypeError; all or nothing", () => {
-  const S = ffi.struct([["a", "int"], ["b", "double"], ["name", "char", 8], ["inner", ffi.struct([["x", "i16"], ["y", "i16"]])]]);
+  const S = ffi.struct([["a", "int"], ["b", "double"], ["name", "char", 8], [
+    "inner",
+    ffi.struct([["x", "i16"], ["y", "i16"]]),
+  ]]);
   using arena = ffi.arena();
   const p = arena.allocType(S);
   ffi.cast(p, "u8", S.size).fill(0xff);
   ffi.write(p, 0, S, { b: 2.5, inner: { y: 3 } });
-  assert.deepEqual(ffi.read(p, 0, S), { a: 0, b: 2.5, name: [0, 0, 0, 0, 0, 0, 0, 0], inner: { x: 0, y: 3 } });
+  assert.deepEqual(ffi.read(p, 0, S), {
+    a: 0,
+    b: 2.5,
+    name: [0, 0, 0, 0, 0, 0, 0, 0],
+    inner: { x: 0, y: 3 },
+  });
   // A write that fails writes nothing.
-  assert.throws(() => ffi.write(p, 0, S, { a: 1, nope: 2 }), { name: "TypeError", message: /no field "nope"/ });
+  assert.throws(() => ffi.write(p, 0, S, { a: 1, nope: 2 }), {
+    name: "TypeError",
+    message: /no field "nope"/,
+  });
   assert.throws(() => ffi.write(p, 0, S, { a: 1, b: "x" }), TypeError);
   assert.equal(ffi.read(p, 0, S).b, 2.5);
   // The same for struct elements of a typed pointer, and for view assignment of a nested struct.
@@ -172,10 +208,14 @@ Deno.test("a JS string in a char* field of a struct passed by value lives for th
   // a callback, which reads the string C received.
   const Msg = ffi.struct([["len", "int"], ["text", "const char *"]]);
   let seen = "";
-  using cb = ffi.callback((m: { len: number; text: string | null }) => {
-    seen = m.text ?? "(null)";
-    return m.len;
-  }, "int", [Msg]);
+  using cb = ffi.callback(
+    (m: { len: number; text: string | null }) => {
+      seen = m.text ?? "(null)";
+      return m.len;
+    },
+    "int",
+    [Msg],
+  );
   const call = ffi.fn(cb.ptr, "int", [Msg]);
   assert.equal(call({ len: 5, text: "héllo wörld" }), 5);
   assert.equal(seen, "héllo wörld");

@@ -159,12 +159,15 @@ Deno.test("sqlite3.h: open, exec with a callback typed by the sqlite3_callback t
   assert.equal(sq.sqlite3_open(":memory:", ppDb), SQLITE.SQLITE_OK);
   const db = ppDb.read(0, "pointer");
   const rows: Record<string, string | null>[] = [];
-  using onRow = ffi.callback((_ctx: ffi.RawPointer, n: number, values: ffi.RawPointer, names: ffi.RawPointer) => {
-    const row: Record<string, string | null> = {};
-    for (let i = 0; i < n; i++) row[names.read(i * 8, "string")!] = values.read(i * 8, "string");
-    rows.push(row);
-    return 0;
-  }, SQLITE.sqlite3_callback);
+  using onRow = ffi.callback(
+    (_ctx: ffi.RawPointer, n: number, values: ffi.RawPointer, names: ffi.RawPointer) => {
+      const row: Record<string, string | null> = {};
+      for (let i = 0; i < n; i++) row[names.read(i * 8, "string")!] = values.read(i * 8, "string");
+      rows.push(row);
+      return 0;
+    },
+    SQLITE.sqlite3_callback,
+  );
   const errmsg = arena.allocType("char **");
   const sql = "CREATE TABLE t(id INTEGER, name TEXT); INSERT INTO t VALUES (1, 'ada'), (2, NULL);" +
     "SELECT id, name FROM t ORDER BY id;";
@@ -329,7 +332,9 @@ Deno.test("yaml.h: libyaml's event union, read through the cdef definition", () 
     const type = ev.type;
     if (type === YAML.YAML_SCALAR_EVENT) {
       const s = ev.data.scalar;
-      seen.push(`scalar ${ffi.string(s.value, Number(s.length))} @${ev.start_mark.line}:${ev.start_mark.column}`);
+      seen.push(
+        `scalar ${ffi.string(s.value, Number(s.length))} @${ev.start_mark.line}:${ev.start_mark.column}`,
+      );
     } else if (type === YAML.YAML_SEQUENCE_START_EVENT) {
       seen.push(`seq ${ev.data.sequence_start.style === YAML.YAML_FLOW_SEQUENCE_STYLE ? "flow" : "block"}`);
     } else if (type === YAML.YAML_MAPPING_START_EVENT) {
