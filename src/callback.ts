@@ -11,6 +11,7 @@ import { _claimCallbackError } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
+import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
 
 const kConstruct = Symbol("Callback.construct");
 
@@ -243,7 +244,43 @@ export function callback(
   ret: CType,
   argTypes: readonly CType[],
   options?: CallbackOptions,
+): Callback;
+/**
+ * Makes `fn` callable from C with the C function type of a {@linkcode Signature} (a function-pointer
+ * typedef or prototype from {@linkcode cdef}) or of a prototype string; `options` as above.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const { cmp_fn } = ffi.cdef("typedef int (*cmp_fn)(const void *a, const void *b);");
+ * using cmp = ffi.callback((a, b) => a.read(0, "i32") - b.read(0, "i32"), cmp_fn);
+ * using also = ffi.callback((x: number) => x * 2, "int twice(int x)");
+ * assert.equal(cmp.argCount, 2);
+ * assert.equal(also.retType, "i32");
+ * ```
+ */
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  signature: Signature | string,
+  options?: CallbackOptions,
+): Callback;
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  ret: CType | Signature,
+  argTypes?: readonly CType[] | CallbackOptions,
+  options?: CallbackOptions,
 ): Callback {
+  if (!Array.isArray(argTypes) && (typeof ret === "string" ? /\(/.test(ret) : _isSignatureLike(ret))) {
+    const sig = _toSignature(ret, "ffi.callback()");
+    if (sig.variadic) throw new TypeError(`ffi.callback(): a callback cannot be variadic (${sig.name})`);
+    options = argTypes as CallbackOptions | undefined;
+    ret = sig.ret;
+    argTypes = sig.args;
+  }
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
   }

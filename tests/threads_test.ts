@@ -114,7 +114,9 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   const add = lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true });
   await assert.rejects(add(1.5, 2), TypeError);
   await assert.rejects(add(2 ** 32, 2), RangeError);
+  // @ts-expect-error: a wrong argument count is a compile error too (the list form is typed)
   await assert.rejects(add(1), /takes 2 arguments, got 1/);
+  // @ts-expect-error: a number is not a string argument (the list form is typed)
   await assert.rejects(lib.fn("fx_strlen", "usize", ["string"], { nonblocking: true })(5), TypeError);
   await assert.rejects(lib.fn("no_such_fn", "i32", [], { nonblocking: true })(), /no_such_fn/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblocking: 1 } as never), TypeError);
