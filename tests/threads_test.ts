@@ -475,3 +475,21 @@ Deno.test("ffi.fn through a pointer: nonblocking, with errno, and over a callbac
   await assert.rejects(triple(1), /closed/);
   assert.equal(await within(10_000, "fx_sleep_call", later), 12);
 });
+
+Deno.test("prototype forms: nonblocking functions and thread-safe callbacks from C declarations", async () => {
+  using lib = ffi.load(FIXTURE);
+  const defs = ffi.cdef(`
+    typedef int (*job_fn)(int i);
+    int64_t fx_thread_call_cb(job_fn cb, int n);
+    int fx_fail_errno(int value);
+  `);
+  const run = lib.fn(defs.fx_thread_call_cb as ffi.Signature, { nonblocking: true });
+  using job = ffi.callback((i: number) => i + 1, defs.job_fn as ffi.Signature, { threadSafe: true });
+  assert.equal(job.threadSafe, true);
+  assert.equal(await within(10_000, "fx_thread_call_cb", run(job, 10)), 55n);
+  const fail = lib.fn("int fx_fail_errno(int value)", { nonblocking: true, errno: true });
+  assert.deepEqual(await fail(9), { result: -1, errno: 9 });
+  using libc = ffi.load("libc.so.6");
+  const usleep = libc.fn("int usleep(unsigned int usec);", { nonblocking: true });
+  assert.equal(await within(5000, "usleep", usleep(1000)), 0);
+});
