@@ -15,8 +15,12 @@ import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
 
 const kConstruct = Symbol("Callback.construct");
 
-/** Whether each callback's pointer is still callable, by its RawPointer (for `ffi.fn` over a callback). */
-const gates = new WeakMap<object, { readonly open: boolean }>();
+/**
+ * Whether each callback is still open for JavaScript, by its RawPointer (for `ffi.fn` over a
+ * callback). Closing it closes this at once, even while a pending nonblocking call keeps the
+ * trampoline (and the gate C's calls go through) open until it returns.
+ */
+const gates = new WeakMap<object, { open: boolean }>();
 
 /**
  * The open/closed state of the callback whose pointer `raw` is, or undefined when it is not one: a
@@ -88,7 +92,7 @@ export class Callback {
     this.#hold = hold;
     this.#threadSafe = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
-    gates.set(this.#ptr, gate);
+    gates.set(this.#ptr, { open: true });
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;
@@ -146,6 +150,8 @@ export class Callback {
     _markClosedCallback(this.#ptr);
     if (_callbackHolds.get(this.#address) === this.#hold) _callbackHolds.delete(this.#address);
     const gate = this.#gate;
+    const jsGate = gates.get(this.#ptr);
+    if (jsGate !== undefined) jsGate.open = false;
     if (this.#hold.busy) {
       // A pending nonblocking call was given it: C may still call it until that call returns, and
       // the call then runs as it would have (the trampoline stays, so do the function and its gate).

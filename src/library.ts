@@ -531,8 +531,18 @@ export class Library {
     this.#open(`bind "${name}"`);
     const sig = _signature(name, ret, argTypes);
     let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
+    let address: Deno.PointerValue = null;
     return _nonblockingFunction(name, sig, options, {
       hold: this.#hold,
+      address: () => {
+        const handle = this.#open(`call "${name}"`);
+        if (address !== null) return address;
+        address = this.#lookup(handle, name);
+        if (address === null) {
+          throw new FfiError(`Cannot call "${name}": symbol not found in ${this.#name}: ${loaderError()}`);
+        }
+        return address;
+      },
       get: (def) => {
         const handle = this.#open(`call "${name}"`);
         if (f !== null) return f;
