@@ -122,6 +122,7 @@ const KEYWORDS = new Set([
   "union",
   "enum",
   "typedef",
+  "sizeof",
   "__attribute__",
   "__attribute",
 ]);
@@ -638,6 +639,15 @@ class Parser {
       this.#next();
       return t.value!;
     }
+    if (t.kind === "ident" && t.text === "sizeof") {
+      // `sizeof(type)`, as array lengths in headers use it (`char buf[sizeof(long) * 4]`).
+      this.#next();
+      this.#expect("(", "'(' (sizeof of a type)");
+      const spec = this.#specifiers(false);
+      const d = this.#declarator(true);
+      this.#expect(")", "')'");
+      return BigInt(sizeOfType(d.derive(spec.type), t));
+    }
     if (t.kind === "ident" && !KEYWORDS.has(t.text)) {
       const v = this.#const(t.text);
       if (v === undefined) {
@@ -683,6 +693,20 @@ function valueOf(t: CT, at: Token, where: string): TypeValue {
       }
       return t.rec.def;
   }
+}
+
+/** `sizeof` of a C type, in bytes. */
+function sizeOfType(t: CT, at: Token): number {
+  const where = `ffi.cdef(): line ${at.line}, column ${at.column}`;
+  if (t.k === "array") {
+    if (t.n === undefined) throw new TypeError(`${where}: sizeof of an array of unknown length`);
+    return t.n * sizeOfType(t.of, at);
+  }
+  if (t.k === "void" || t.k === "func") {
+    throw new TypeError(`${where}: sizeof of ${t.k === "void" ? "void" : "a function"}`);
+  }
+  const v = valueOf(t, at, "sizeof");
+  return v instanceof StructDefinition ? v.size : _primitive(v)!.size;
 }
 
 function bitfieldType(t: CT, at: Token): string {

@@ -36,6 +36,7 @@ import {
 import { _describe, FfiError, kDescribe } from "./errors.ts";
 import { _native } from "./_native.ts";
 import {
+  _isFunctionType,
   _primitive,
   _primitiveOrThrow,
   type AnyString,
@@ -910,6 +911,8 @@ export function _resolveCodec(ctype: unknown): Codec {
     lastType = ctype;
     return (lastCodec = codec);
   }
+  // A function type (a Signature from ffi.cdef) is a function pointer.
+  if (_isFunctionType(ctype)) return _codecOf("pointer");
   return _codecOf(ctype as string); // throws the TypeError naming it
 }
 
