@@ -497,7 +497,7 @@ export class Library {
     const n = sig.args.length;
     const name = sig.name;
     const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    const lib = this;
+    const bindTypes = (types: CType[]) => this.#nonblocking(name, sig.ret, types, options);
     return {
       [name](...args: unknown[]): Promise<unknown> {
         try {
@@ -516,7 +516,7 @@ export class Library {
           const key = types.every((t) => typeof t === "string") ? types.join(",") : null;
           let f = key === null ? undefined : bound.get(key);
           if (f === undefined) {
-            f = lib.#nonblocking(name, sig.ret, types, options);
+            f = bindTypes(types);
             if (key !== null) bound.set(key, f);
           }
           return f(...values);
