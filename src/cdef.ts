@@ -220,6 +220,25 @@ class Parser {
 
   // -- declarations
 
+  /**
+   * One function type: a prototype (`int abs(int j)`) or a type name (`int (int, int)`,
+   * `int (*)(const void *, const void *)`), a trailing `;` optional. `undefined` name when unnamed.
+   */
+  functionType(): { name: string | undefined; sig: Signature } {
+    const start = this.#t;
+    const spec = this.#specifiers(false);
+    const d = this.#declarator(true);
+    const t = d.derive(spec.type);
+    this.#attributes();
+    this.#accept(";");
+    if (this.#t.kind !== "eof") throw this.#error("expected the end of the prototype");
+    const f = t.k === "func" ? t : t.k === "ptr" && t.to.k === "func" ? t.to : undefined;
+    if (f === undefined) {
+      throw new CSyntaxError("expected a function prototype", start.line, start.column, start.text);
+    }
+    return { name: d.name, sig: signature(d.name ?? "", f) };
+  }
+
   parse(): void {
     while (this.#t.kind !== "eof") {
       const t = this.#t;
@@ -809,20 +828,26 @@ export function cdef(source: string, ...scopes: CDefs[]): CDefs {
 }
 
 /**
- * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature.
+ * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature;
+ * with `needsName` false, an unnamed function type too (`"int (int, int)"`, for callbacks).
  * @internal
  */
-export function _parsePrototype(proto: string, what: string, ...scopes: CDefs[]): Signature {
+export function _parsePrototype(
+  proto: string,
+  what: string,
+  needsName = true,
+  ...scopes: CDefs[]
+): Signature {
   if (typeof proto !== "string") {
     throw new TypeError(`${what}: expected a C prototype string or a Signature, got ${typeof proto}`);
   }
-  const src = /;\s*$/.test(proto) ? proto : proto + ";";
-  const defs = cdef(src, ...scopes);
-  const sigs = Object.values(defs).filter((v) => _isPrototype(v));
-  if (sigs.length !== 1) {
-    throw new SyntaxError(`${what}: expected one function prototype, got ${JSON.stringify(proto)}`);
+  const p = new Parser(proto, scopes.map(scopeOf));
+  const { name, sig } = p.functionType();
+  if (name === undefined && needsName) {
+    throw new SyntaxError(`${what}: the prototype ${JSON.stringify(proto)} needs the function's name`);
   }
-  return sigs[0] as Signature;
+  prototypes.add(sig);
+  return sig;
 }
 
 /** Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`). @internal */
@@ -841,8 +866,8 @@ export function _isCDefs(x: unknown): boolean {
  * list, as `lib.fn(name, ret, argTypes)` takes them).
  * @internal
  */
-export function _toSignature(x: unknown, what: string): Signature {
-  if (typeof x === "string") return _parsePrototype(x, what);
+export function _toSignature(x: unknown, what: string, needsName = true): Signature {
+  if (typeof x === "string") return _parsePrototype(x, what, needsName);
   if (!_isSignatureLike(x)) {
     throw new TypeError(
       `${what}: expected a C prototype string ("int abs(int j)") or a Signature from ffi.cdef(), got ${

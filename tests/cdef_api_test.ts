@@ -166,6 +166,13 @@ Deno.test("ffi.callback(fn, signature) and (fn, prototype string)", () => {
   assert.equal(invoke(2, 3), 5);
   assert.equal(ffi.fn(mul.ptr, binop)(4, 5), 20);
   assert.throws(() => ffi.callback(() => 0, "int f(int, ...)"), /variadic/);
+  // An unnamed function type works for callbacks (a prototype for lib.fn needs the name).
+  using sub = ffi.callback((a: number, b: number) => a - b, "int (int, int)");
+  using sub2 = ffi.callback((a: number, b: number) => a - b, "int (*)(int a, int b);");
+  assert.equal(ffi.fn(sub, binop)(5, 3), 2);
+  assert.equal(ffi.fn(sub2, binop)(5, 3), 2);
+  using libc = ffi.load("libc.so.6");
+  assert.throws(() => libc.fn("int (int)"), { name: "SyntaxError", message: /name/ });
   void fx;
 });
 
