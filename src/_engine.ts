@@ -17,14 +17,18 @@
  */
 
 import { Chunk } from "./_chunk.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
 import { kAllocCString } from "./_codec.ts";
 import { _cstringAt } from "./_codec.ts";
 import {
+  _badSource,
   _ffiWords,
+  _guardLine,
   _H,
   _mayRunUserCode,
   _pending,
   _signatureKey,
+  _wrapperSource,
   type CallState,
   type Signature,
   type StructSpec,
@@ -153,44 +157,92 @@ const X = {
   readPtr,
   readString,
   struct: writeStruct,
+  fields: writeFields,
   readStruct: (s: StructSpec, k: Chunk, o: number) => s.codec.read(k, k.ptr, o),
 };
 
-const I64_RANGE = "-9223372036854775808n && X <= 18446744073709551615n";
-const INT_RANGE: Partial<Record<PrimitiveName, [number, number, string]>> = {
-  i8: [-0x80, 0xff, "Int8"],
-  u8: [-0x80, 0xff, "Uint8"],
-  i16: [-0x8000, 0xffff, "Int16"],
-  u16: [-0x8000, 0xffff, "Uint16"],
-  i32: [-0x8000_0000, 0xffff_ffff, "Int32"],
-  u32: [-0x8000_0000, 0xffff_ffff, "Uint32"],
+const SETTER: Partial<Record<PrimitiveName, string>> = {
+  i8: "setInt8",
+  u8: "setUint8",
+  i16: "setInt16",
+  u16: "setUint16",
+  i32: "setInt32",
+  u32: "setUint32",
+  i64: "setBigInt64",
+  isize: "setBigInt64",
+  u64: "setBigUint64",
+  usize: "setBigUint64",
+  f32: "setFloat32",
+  f64: "setFloat64",
+};
+const GETTER: Partial<Record<PrimitiveName, string>> = {
+  i8: "getInt8",
+  u8: "getUint8",
+  i16: "getInt16",
+  u16: "getUint16",
+  i32: "getInt32",
+  u32: "getUint32",
+  i64: "getBigInt64",
+  isize: "getBigInt64",
+  u64: "getBigUint64",
+  usize: "getBigUint64",
+  f32: "getFloat32",
+  f64: "getFloat64",
 };
 
-/** Source that checks argument `x` of type `t` and writes it at byte `o` of the block. */
-function writeSource(t: TypeSpec, x: string, o: number, w: string, s: string): string {
-  const int = INT_RANGE[t.name as PrimitiveName];
-  if (int !== undefined) {
-    const [min, max, dv] = int;
-    // In range of either signedness, C conversion applies: the DataView setter wraps to the width.
-    return `if (typeof ${x} !== "number" || !(${x} >= ${min} && ${x} <= ${max}) || !Number.isInteger(${x})) ` +
-      `h.int(${x}, "${t.name}", ${w});\nD.set${dv}(${o}, ${x}, true);`;
+/** Source writing `v` (already checked) of primitive type `t` at byte `o`. */
+function setSource(t: PrimitiveName, v: string, o: string): string {
+  if (t === "bool") return `D.setUint8(${o}, ${v} ? 1 : 0);`;
+  return `D.${SETTER[t]}(${o}, ${v}, true);`;
+}
+
+/** The fields of a struct the wrappers write and read inline: primitives only, no overlap. */
+function flatFields(s: StructSpec): readonly FieldInfo[] | null {
+  const fields = (s.codec as Partial<StructCodec>).fields;
+  if (!Array.isArray(fields) || fields.length === 0 || fields.length > 16) return null;
+  let end = 0;
+  for (const f of fields as FieldInfo[]) {
+    if (f.length !== undefined || f.def !== null || f.prim === null) return null;
+    if (SETTER[f.prim] === undefined && f.prim !== "bool") return null;
+    if (f.offset < end || f.name === "__proto__") return null;
+    end = f.offset + f.size;
   }
+  return fields as FieldInfo[];
+}
+
+/**
+ * Source that writes struct argument `x` at byte `o`: a plain object (or a view) whose fields are
+ * all already valid is written field by field inline; anything else goes to the struct's codec,
+ * given the field values already read, so no getter runs twice.
+ */
+function structWriteSource(s: StructSpec, x: string, o: number, w: string, si: string): string {
+  const fields = flatFields(s);
+  if (fields === null) return `x.struct(${si}, K, ${o}, ${x}, ${w});`;
+  const vars = fields.map((_, j) => `${x}_${j}`);
+  const reads = fields.map((f, j) => `${vars[j]} = ${x}[${JSON.stringify(f.name)}]`);
+  const bad = fields.map((f, j) => _badSource({ name: f.prim! } as TypeSpec, vars[j])!).map((b) => `(${b})`);
+  const sets = fields.map((f, j) => setSource(f.prim!, vars[j], `${o + f.offset}`));
+  return `if (typeof ${x} !== "object" || ${x} === null) x.struct(${si}, K, ${o}, ${x}, ${w});\n` +
+    `else {\nconst ${reads.join(", ")};\n` +
+    `if (${bad.join(" || ")}) x.fields(${si}, K, ${o}, ${x}, [${vars.join(", ")}], ${w});\n` +
+    `else {\n${sets.join("\n")}\n}\n}`;
+}
+
+/** Writes the field values `vals` (read from `v`) of a struct argument through the field codecs. */
+function writeFields(s: StructSpec, k: Chunk, o: number, v: object, vals: unknown[], what: string): void {
+  const fields = (s.codec as StructCodec).fields;
+  k.u8.fill(0, o, o + s.size);
+  fields.forEach((f, j) => {
+    if (vals[j] === undefined && !(f.name in v)) {
+      throw new TypeError(`Cannot write ${what}: the object has no field "${f.name}"`);
+    }
+    f.codec.write(k, null, o + f.offset, vals[j], `${what}.${f.name}`);
+  });
+}
+
+/** Source that writes argument `x` of type `t` at byte `o` of the block (scalars checked by the guard). */
+function writeSource(t: TypeSpec, x: string, o: number, w: string, s: string): string {
   switch (t.name) {
-    case "i64":
-    case "isize":
-    case "u64":
-    case "usize":
-      // A safe-integer number is written as two halves (no bigint made); a bigint in either range as is.
-      return `if (typeof ${x} === "number" && Number.isSafeInteger(${x})) {\n` +
-        `D.setUint32(${o}, ${x} >>> 0, true); D.setInt32(${o + 4}, Math.floor(${x} / 4294967296), true);\n` +
-        `} else D.setBigInt64(${o}, typeof ${x} === "bigint" && ${x} >= ${I64_RANGE.replaceAll("X", x)} ? ` +
-        `${x} : h.i64(${x}, "${t.name}", ${w}, ${t.name === "i64" || t.name === "isize"}), true);`;
-    case "f32":
-      return `if (typeof ${x} !== "number") h.float(${x}, "f32", ${w});\nD.setFloat32(${o}, ${x}, true);`;
-    case "f64":
-      return `if (typeof ${x} !== "number") h.float(${x}, "f64", ${w});\nD.setFloat64(${o}, ${x}, true);`;
-    case "bool":
-      return `D.setUint8(${o}, (${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w})) ? 1 : 0);`;
     case "pointer":
       return `if (${x} === null) D.setFloat64(${o}, 0); else x.ptr(D, ${o}, ${x}, ${w});`;
     case "string":
@@ -198,10 +250,22 @@ function writeSource(t: TypeSpec, x: string, o: number, w: string, s: string): s
         `D.setUint32(${o}, a >>> 0, true); D.setUint32(${o + 4}, Math.floor(a / 4294967296), true); }\n` +
         `else if (${x} === null) D.setFloat64(${o}, 0); else x.ptr(D, ${o}, ${x}, ${w});`;
     case "struct":
-      return `x.struct(${s}, K, ${o}, ${x}, ${w});`;
+      return structWriteSource(t.struct!, x, o, w, s);
     default:
-      throw new Error(`unreachable: argument type ${t.name}`);
+      return setSource(t.name as PrimitiveName, x, `${o}`);
   }
+}
+
+/** Source of the expression reading a flat struct result at byte `o` as a plain object. */
+function structReadSource(s: StructSpec, o: number, si: string): string {
+  const fields = flatFields(s);
+  if (fields === null) return `x.readStruct(${si}, K, ${o})`;
+  const props = fields.map((f) => {
+    const at = o + f.offset;
+    const v = f.prim === "bool" ? `D.getUint8(${at}) !== 0` : `D.${GETTER[f.prim!]}(${at}, true)`;
+    return `${JSON.stringify(f.name)}: ${v}`;
+  });
+  return `{ ${props.join(", ")} }`;
 }
 
 /** Source of the expression reading the result of type `t` at byte `o` of the block. */
@@ -238,24 +302,10 @@ function readSource(t: TypeSpec, o: number, s: string): string {
     case "string":
       return `x.readString(D, ${o})`;
     case "struct":
-      return `x.readStruct(${s}, K, ${o})`;
+      return structReadSource(t.struct!, o, s);
     default:
       throw new Error(`unreachable: result type ${t.name}`);
   }
-}
-
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-
-function jsName(name: string): string {
-  if (IDENT.test(name)) {
-    try {
-      new Function(`function ${name}() {}`);
-      return name;
-    } catch {
-      // A JS reserved word: fall through.
-    }
-  }
-  return "$" + name.replace(/[^\w$]/g, "_");
 }
 
 /** A function bound to the engine: the wrapper, and how to point its block at the C function. */
@@ -285,12 +335,8 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   const n = sig.args.length;
   const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
   const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
-  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
   const lines: string[] = [];
-  lines.push(
-    `if (arguments.length !== ${n}) h.arity(${JSON.stringify(name)}, ${JSON.stringify(sigText)}, ${n}, ` +
-      `arguments.length);`,
-  );
+  lines.push(_guardLine(sig));
   // String copies (arguments, and `char*` fields of struct arguments) are freed when the call ends.
   const scoped = sig.args.some((t) => t.name === "string" || t.name === "struct") ||
     sig.ret.name === "struct";
@@ -299,16 +345,14 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   if (userCode) lines.push("const f0 = P.frees;");
   sig.args.forEach((t, i) => lines.push(writeSource(t, `a${i}`, p.argOffsets[i], `W[${i}]`, `S[${i}]`)));
   if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
+  lines.push("if (st.f === null) st.r();");
   lines.push("st.f(B);");
   lines.push("if (P.has) h.rethrow();");
   lines.push(`return ${readSource(sig.ret, p.retOffset, `S[${n}]`)};`);
   if (scoped) {
     lines.push("} finally {\nh.top = t0;\nif (t0 === 0 && h.spill.length !== 0) h.spill.length = 0;\n}");
   }
-  const params = sig.args.map((_, i) => `a${i}`);
-  const src = `"use strict";\nreturn function ${jsName(name)}(${params.join(", ")}) {\n${
-    lines.join("\n")
-  }\n};`;
+  const src = _wrapperSource(name, sig, lines);
   const fn = new Function("h", "x", "P", "st", "W", "S", "D", "K", "B", src)(
     _H,
     X,

@@ -445,7 +445,7 @@ export class Library {
       if (sameType(b.ret, ret) && sameTypes(b.types, argTypes)) return b;
     }
     const sig = _signature(name, ret, argTypes);
-    const st: CallState = { f: () => undefined, t: undefined };
+    const st: CallState = { f: null, t: undefined, r: () => {} };
     const route = this.#route(sig);
     let engine: EngineCall | null = null;
     let fn: (...args: unknown[]) => unknown;
@@ -457,11 +457,7 @@ export class Library {
     }
     const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
     // Resolved on first use: lazy symbol resolution, as Lune promises.
-    st.f = (...args: unknown[]) => {
-      this.#resolve(b, sig, route, engine);
-      if (route !== "direct" && route !== "engine") args[args.length - 1] = st.t;
-      return st.f(...args);
-    };
+    st.r = () => this.#resolve(b, sig, route, engine);
     this.#bindings.set(name, b);
     return b;
   }
@@ -524,7 +520,8 @@ export class Library {
     for (const first of this.#bindings.values()) {
       for (let b: Binding | null = first; b !== null; b = b.next) {
         const name = b.name;
-        b.st.f = () => {
+        b.st.f = null;
+        b.st.r = () => {
           throw new FfiError(`Cannot call "${name}": library closed (${this.#name})`);
         };
         b.st.t = undefined;
