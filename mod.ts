@@ -70,6 +70,9 @@ export { copy, fill, read, write } from "./src/memory.ts";
 export { Buffer, buffer } from "./src/buffer.ts";
 export {
   type AnyFields,
+  type ArgInput,
+  type BitfieldSpec,
+  type CallArgs,
   type CInput,
   type CResult,
   type CValue,
@@ -80,6 +83,7 @@ export {
   type FieldType,
   type FieldValue,
   type LooseStructView,
+  type NamedFields,
   type ObjectMember,
   type PrimitiveInput,
   type PrimitiveValue,
@@ -88,13 +92,16 @@ export {
   type StructValue,
   type StructView,
 } from "./src/struct_types.ts";
-export { struct, StructDefinition } from "./src/struct.ts";
+export { struct, StructDefinition, type StructOptions, union } from "./src/struct.ts";
 export { view } from "./src/struct_view.ts";
 export { TypedPointer } from "./src/typed_pointer.ts";
 export { cast, type NumericTypedPointer, type TypedArrayOf } from "./src/cast.ts";
+export { string } from "./src/string.ts";
 export { alignof, sizeof } from "./src/sizeof.ts";
 export { type ExportInfo, Library, load, open } from "./src/library.ts";
 export { Callback, callback, type CallbackOptions } from "./src/callback.ts";
+export { cdef, type CDefs, type Signature, type TypeValue } from "./src/cdef.ts";
+export { CSyntaxError } from "./src/_c_lexer.ts";
 export type { CallOptions, ErrnoResult } from "./src/_nonblocking.ts";
 export { fn, type SignatureLike } from "./src/function.ts";
 export { errno, lastError } from "./src/errno.ts";

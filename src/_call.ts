@@ -14,8 +14,10 @@
  */
 
 import { Chunk } from "./_chunk.ts";
-import { type Codec, kCodec } from "./_codec.ts";
+import { type Codec, kAllocCString, kCodec } from "./_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
+import { _abiFields, _needsAbiFields } from "./_abi.ts";
+import { StructDefinition } from "./struct.ts";
 import { _pending, _release } from "./_defer.ts";
 
 export { _pending, _release };
@@ -129,21 +131,28 @@ function structSpec(def: object, where: string): StructSpec {
   // libffi lays out and classifies nested structs as C does (a flattened list would lose the tail
   // padding of a nested struct); an array is its element type repeated, which is ABI-identical.
   const ffi: number[] = [FFI_TYPE_STRUCT, 0];
-  for (const [, type, length] of members as [string, unknown, unknown][]) {
-    if (length !== undefined && typeof length !== "number") {
-      throw new TypeError(
-        `Cannot pass ${_describe(def)} by value for ${where}: a field with ${_describe(length)} ` +
-          `(a bitfield or other special member) cannot be described to the calling convention`,
-      );
-    }
-    const t = _typeSpec(type, `a field of the struct of ${where}`, false);
-    const words = _ffiWords(t);
-    for (let i = 0; i < (length ?? 1); i++) {
-      fields.push(t.native as Deno.NativeType);
-      for (const w of words) ffi.push(w);
+  if (def instanceof StructDefinition && _needsAbiFields(def)) {
+    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
+    for (const t of _abiFields(def)) {
+      fields.push(t);
+      ffi.push(FFI_CODE[t as PrimitiveName]);
       ffi[1]++;
     }
-  }
+  } else {for (const [, type, length] of members as [string, unknown, unknown][]) {
+      if (length !== undefined && typeof length !== "number") {
+        throw new TypeError(
+          `Cannot pass ${_describe(def)} by value for ${where}: a field with ${_describe(length)} ` +
+            `(a bitfield or other special member) cannot be described to the calling convention`,
+        );
+      }
+      const t = _typeSpec(type, `a field of the struct of ${where}`, false);
+      const words = _ffiWords(t);
+      for (let i = 0; i < (length ?? 1); i++) {
+        fields.push(t.native as Deno.NativeType);
+        for (const w of words) ffi.push(w);
+        ffi[1]++;
+      }
+    }}
   const result: StructSpec = Object.freeze({
     def,
     codec,
@@ -377,6 +386,14 @@ function cstring(p: Deno.PointerObject): string {
   return Deno.UnsafePointerView.getCString(p);
 }
 
+/**
+ * The owner of a by-value struct argument's bytes: a JS string in a `char*` field is copied to the
+ * call's string scratch, so it lives for the call, as a plain string argument does.
+ */
+const callStrings = {
+  [kAllocCString]: (s: string): number => Number(Deno.UnsafePointer.value(str(s))),
+};
+
 /** Writes a struct argument (plain object or StructView) into fresh bytes for Deno. */
 function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
   if (typeof v !== "object" || v === null) {
@@ -384,7 +401,7 @@ function structIn(s: StructSpec, v: unknown, what: string): Uint8Array {
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  const chunk = Chunk.allocate(s.size, null);
+  const chunk = Chunk.allocate(s.size, callStrings);
   s.codec.write(chunk, chunk.ptr, 0, v, what);
   return chunk.u8.subarray(0, s.size);
 }
@@ -599,7 +616,8 @@ export function _compileCall(
   const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
   const lines: string[] = [];
   lines.push(_guardLine(sig));
-  const hasString = sig.args.some((t) => t.name === "string");
+  // (A struct argument may hold a JS string in a `char*` field: copied to the same scratch.)
+  const hasString = sig.args.some((t) => t.name === "string" || t.name === "struct");
   // String copies are freed when the call ends, however it ends.
   if (hasString) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);

@@ -41,7 +41,7 @@ import type { PrimitiveName } from "./types.ts";
 import { _describe } from "./types.ts";
 
 /** A signature prepared by the engine, and the layout of its call blocks. */
-interface Prepared {
+export interface Prepared {
   readonly handle: Deno.PointerObject;
   readonly blockSize: number;
   /** Byte offset in a block of the result slot, and of each argument slot. */
@@ -54,6 +54,11 @@ const prepared = new Map<string, Prepared>();
 
 const TWO32 = 2 ** 32;
 const TWO53 = 2 ** 53;
+
+/** Prepares `sig` for the engine (cached by layout); also used for nonblocking calls with errno. @internal */
+export function _prepareEngineCall(name: string, sig: Signature, nfixed: number): Prepared {
+  return prepare(name, sig, nfixed);
+}
 
 function prepare(name: string, sig: Signature, nfixed: number): Prepared {
   const key = `${_signatureKey(sig)}/${nfixed}`;

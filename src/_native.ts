@@ -59,6 +59,8 @@ const SYMBOLS = {
   },
   lffi_call_block_init: { parameters: ["pointer", "pointer", "f64", "pointer", "pointer"], result: "i32" },
   lffi_call: { parameters: ["pointer"], result: "void" },
+  // The same entry on Deno's blocking pool, for nonblocking calls whose errno is wanted (`_nonblocking.ts`).
+  lffi_call_nonblocking: { name: "lffi_call", parameters: ["pointer"], result: "void", nonblocking: true },
   lffi_errno_location: { parameters: [], result: "pointer" },
   lffi_last_error_location: { parameters: [], result: "pointer" },
 } as const;

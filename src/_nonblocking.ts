@@ -16,7 +16,10 @@
 import { Chunk } from "./_chunk.ts";
 import { _denoDefinition, type Signature, type StructSpec, type TypeSpec } from "./_call.ts";
 import { kAllocCString } from "./_codec.ts";
+import { _prepareEngineCall } from "./_engine.ts";
 import { _callbackHolds, type _Hold } from "./_hold.ts";
+import { _native } from "./_native.ts";
+import { _errnoCells } from "./errno.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
 import { _describe, type PrimitiveName } from "./types.ts";
@@ -80,6 +83,11 @@ export interface NonblockingTarget {
   get(def: Deno.ForeignFunction): (...args: unknown[]) => Promise<unknown>;
   /** The owner of the code (a library), held for the duration of each call; null for none. */
   readonly hold: _Hold | null;
+  /**
+   * The C function's address, for calls through the native engine (`errno: true`); throws like
+   * `get` when the target is gone.
+   */
+  readonly address?: () => Deno.PointerValue;
 }
 
 /** What one pending call holds until C returns. */
@@ -281,21 +289,22 @@ export function _nonblockingFunction(
   options: { errno: boolean },
   target: NonblockingTarget,
 ): (...args: unknown[]) => Promise<unknown> {
-  if (options.errno) {
-    throw new TypeError(
-      `Option errno: true for ${name} is not supported on this build yet: read errno synchronously with ffi.errno()`,
-    );
-  }
   const def = { ..._denoDefinition(sig), nonblocking: true };
   const n = sig.args.length;
   const convs = sig.args.map((t, i) =>
     converter(t, def.parameters[i], `argument ${i} (${t.label}) of ${name}`)
   );
-  const result = resultConverter(sig.ret);
+  let result = resultConverter(sig.ret);
   const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
   const hold = target.hold;
+  let start = (native: unknown[], _state: PendingCall) => target.get(def)(...native);
+  if (options.errno) {
+    const engine = errnoEngine(name, sig, target);
+    start = engine.start;
+    result = engine.result;
+  }
   const scalar = (t: TypeSpec) => t.name !== "pointer" && t.name !== "string" && t.name !== "struct";
-  if (sig.args.every(scalar) && scalar(sig.ret)) {
+  if (!options.errno && sig.args.every(scalar) && scalar(sig.ret)) {
     // Numbers in, a number (or nothing) out: nothing to hold but the library, nothing to convert
     // back, no callback to hear from. The caller gets Deno's own Promise; the release of the library
     // is a reaction registered before any of the caller's, so it runs first.
@@ -347,11 +356,10 @@ export function _nonblockingFunction(
       }
       const native = new Array(n);
       for (let i = 0; i < n; i++) native[i] = convs[i](args[i], state);
-      const f = target.get(def);
       if (hold !== null) state.holds.push(hold);
       state.start();
       try {
-        run = f(...native);
+        run = start(native, state);
       } catch (e) {
         state.finish();
         throw e;
@@ -373,4 +381,137 @@ export function _nonblockingFunction(
   };
   Object.defineProperty(call, "name", { value: name });
   return call;
+}
+
+/**
+ * The nonblocking call of `errno: true`: through the native call engine's entry (`lffi_call`, bound
+ * as a nonblocking Deno symbol), which saves `errno` into the call's own cell right after the C
+ * function returns, on the thread that ran it. Each call has a block (arguments, result) and a cell
+ * of its own, owned by the pending call.
+ */
+function errnoEngine(name: string, sig: Signature, target: NonblockingTarget): {
+  start: (native: unknown[], state: PendingCall) => Promise<unknown>;
+  result: (r: unknown) => unknown;
+} {
+  if (target.address === undefined) {
+    throw new TypeError(`Option errno: true is not available for ${name}`);
+  }
+  const address = target.address;
+  const p = _prepareEngineCall(name, sig, sig.args.length);
+  const writers = sig.args.map((t, i) => slotWriter(t, p.argOffsets[i]));
+  const read = slotReader(sig.ret, p.retOffset);
+  const native = _native();
+  return {
+    start(values, state) {
+      const fn = address();
+      const block = new ArrayBuffer(p.blockSize);
+      const blockPtr = Deno.UnsafePointer.of(block)!;
+      // errno, last error (Windows), flags: bit 0 set means "set errno from cell[0] first".
+      const cell = new Int32Array(4);
+      const cells = _errnoCells();
+      if ((cells.saved[2] & 1) !== 0) {
+        // `ffi.errno(value)` asked for errno = value before the next call: this is the next call.
+        cell[0] = cells.saved[0];
+        cell[2] = 1;
+        cells.saved[2] &= ~1;
+      }
+      if (
+        native.lffi_call_block_init(p.handle, blockPtr, block.byteLength, fn, Deno.UnsafePointer.of(cell)) !==
+          1
+      ) {
+        throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
+      }
+      const d = new DataView(block);
+      for (let i = 0; i < values.length; i++) writers[i](d, values[i]);
+      state.owned.push(block, cell);
+      return native.lffi_call_nonblocking(blockPtr).then(() => ({ d, cell }));
+    },
+    result(r) {
+      const { d, cell } = r as { d: DataView; cell: Int32Array };
+      return { result: read(d), errno: cell[0] };
+    },
+  };
+}
+
+/** Writes a converted argument (as Deno would take it) into its slot of a call block. */
+function slotWriter(t: TypeSpec, o: number): (d: DataView, v: unknown) => void {
+  switch (t.name) {
+    case "bool":
+      return (d, v) => d.setUint8(o, v === true || v === 1 ? 1 : 0);
+    case "i8":
+    case "u8":
+      return (d, v) => d.setUint8(o, (v as number) & 0xff);
+    case "i16":
+    case "u16":
+      return (d, v) => d.setUint16(o, (v as number) & 0xffff, true);
+    case "i32":
+    case "u32":
+      return (d, v) => d.setUint32(o, (v as number) >>> 0, true);
+    case "i64":
+    case "isize":
+    case "u64":
+    case "usize":
+      return (d, v) => d.setBigUint64(o, BigInt.asUintN(64, v as bigint), true);
+    case "f32":
+      return (d, v) => d.setFloat32(o, v as number, true);
+    case "f64":
+      return (d, v) => d.setFloat64(o, v as number, true);
+    case "pointer":
+    case "string":
+      return (d, v) =>
+        d.setBigUint64(o, v === null ? 0n : BigInt(Deno.UnsafePointer.value(v as Deno.PointerObject)), true);
+    case "struct": {
+      const size = t.struct!.size;
+      return (d, v) => new Uint8Array(d.buffer, o, size).set(v as Uint8Array);
+    }
+    default:
+      throw new Error(`unreachable: ${t.name}`);
+  }
+}
+
+/** Reads the result of type `t` from its slot of a call block, converted as a synchronous call's. */
+function slotReader(t: TypeSpec, o: number): (d: DataView) => unknown {
+  switch (t.name) {
+    case "void":
+      return () => undefined;
+    case "bool":
+      return (d) => d.getUint8(o) !== 0;
+    case "i8":
+      return (d) => d.getInt8(o);
+    case "u8":
+      return (d) => d.getUint8(o);
+    case "i16":
+      return (d) => d.getInt16(o, true);
+    case "u16":
+      return (d) => d.getUint16(o, true);
+    case "i32":
+      return (d) => d.getInt32(o, true);
+    case "u32":
+      return (d) => d.getUint32(o, true);
+    case "i64":
+    case "isize":
+      return (d) => d.getBigInt64(o, true);
+    case "u64":
+    case "usize":
+      return (d) => d.getBigUint64(o, true);
+    case "f32":
+      return (d) => d.getFloat32(o, true);
+    case "f64":
+      return (d) => d.getFloat64(o, true);
+    case "pointer":
+    case "string": {
+      const convert = resultConverter(t);
+      return (d) => {
+        const a = d.getBigUint64(o, true);
+        return convert(a === 0n ? null : Deno.UnsafePointer.create(a));
+      };
+    }
+    case "struct": {
+      const convert = resultConverter(t);
+      const size = t.struct!.size;
+      return (d) => convert(new Uint8Array(d.buffer, o, size));
+    }
+    default:
+      throw new Error(`unreachable: ${t.name}`);
+  }
 }

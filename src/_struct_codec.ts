@@ -3,14 +3,16 @@
  * view) written into a struct or a nested field, an array-like, string or TypedPointer written into
  * an array field, and the codec through which `read`, `write` and calls copy a struct by value.
  *
- * Whole-struct writes (`ffi.write` with a definition, a nested field) check each field as they go,
- * so a bad value in a later field throws after the earlier fields were written (the bad field itself
- * is left whole, unless it is a nested struct, which is a whole-struct write of its own). Array
- * writes are all or nothing (see {@linkcode _writeArray}).
+ * Whole-struct writes of a plain object (`ffi.write` with a definition, a nested field, an argument by
+ * value) are C designated initialisers: the fields the object leaves out are zero, a name the struct
+ * lacks is a TypeError. They are all or nothing: built in a scratch copy, then copied in, so a bad
+ * value in any field leaves the struct as it was. Array writes are all or nothing too (see
+ * {@linkcode _writeArray}).
  *
  * @module
  */
 
+import { _readBits, _writeBits } from "./_bitfield.ts";
 import { _foreignChunk, type Chunk } from "./_chunk.ts";
 import type { Codec } from "./_codec.ts";
 import { _isTypedPointer } from "./_typed_access.ts";
@@ -39,6 +41,10 @@ export interface FieldInfo {
   readonly what: string;
   /** `u8[32]`, `struct (8 bytes)`: for descriptions. */
   readonly desc: string;
+  /** Set for a bitfield: its width in bits. */
+  readonly bits: number | undefined;
+  /** For a bitfield: the offset of its first bit from the start of the struct. */
+  readonly bitOffset: number;
 }
 
 /** The codec of a struct definition: also its fields, and how to make a view of it. @internal */
@@ -75,7 +81,9 @@ export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): 
   for (const f of fields) {
     const at = o + f.offset;
     let v: unknown;
-    if (f.length !== undefined) {
+    if (f.bits !== undefined) {
+      v = _readBits(c, o, f);
+    } else if (f.length !== undefined) {
       const arr = new Array(f.length);
       const stride = f.codec.size;
       for (let i = 0; i < f.length; i++) {
@@ -94,8 +102,9 @@ export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): 
 }
 
 /**
- * Writes a plain object (or any view with the same field names) into the struct `def` at offset `o`
- * of `c`, field by field; a view of the same definition is copied as bytes.
+ * Writes a plain object (or a view of another definition, read as an object of its fields) into the
+ * struct at offset `o` of `c`; a view of the same definition is copied as bytes. An object is a C
+ * designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
  * @internal
  */
 export function _writeStruct(codec: StructCodec, c: Chunk, o: number, v: unknown, what: string): void {
@@ -110,17 +119,56 @@ export function _writeStruct(codec: StructCodec, c: Chunk, o: number, v: unknown
     const src = (v as { [kViewSource](): ViewSource })[kViewSource]();
     if (src.def === codec.def) return copyBytes(c, o, src.chunk, src.off, codec.size, what);
   }
-  const obj = v as Record<string, unknown>;
+  // Built in a zeroed scratch copy, then copied in: the fields the object does not name are zero (a C
+  // designated initialiser), and a bad value writes nothing. The scratch stands in for the chunk as
+  // in `_writeArray` (its `owner` allocates the copies of JS strings written to `char*` fields).
+  const scratch = new Uint8Array(codec.size);
+  const tmp = {
+    buf: scratch.buffer,
+    u8: scratch,
+    dv: new DataView(scratch.buffer),
+    owner: c.owner,
+    freed: false,
+  };
+  initialise(codec, tmp as unknown as Chunk, 0, v as Record<string, unknown>, what);
+  c.u8.set(scratch, o);
+}
+
+/** Writes the fields `obj` names into zeroed memory; a name the struct lacks is a TypeError. */
+function initialise(
+  codec: StructCodec,
+  c: Chunk,
+  o: number,
+  obj: Record<string, unknown>,
+  what: string,
+): void {
+  const names = namesOf(codec);
+  for (const k in obj) {
+    if (!names.has(k)) {
+      throw new TypeError(
+        `Cannot write ${what}: the struct has no field "${k}" (fields: ${[...names].join(", ")})`,
+      );
+    }
+  }
   for (const f of codec.fields) {
     const fv = obj[f.name];
+    if (fv === undefined && !(f.name in obj)) continue;
     const fwhat = `${what}.${f.name}`;
-    if (fv === undefined && !(f.name in obj)) {
-      throw new TypeError(`Cannot write ${what}: the object has no field "${f.name}"`);
-    }
-    if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
-    else if (f.def !== null) _writeStruct(f.codec as StructCodec, c, o + f.offset, fv, fwhat);
-    else f.codec.write(c, null, o + f.offset, fv, fwhat);
+    if (f.bits !== undefined) _writeBits(c, o, f, fv, fwhat);
+    else if (f.length !== undefined) _writeArray(c, o + f.offset, f, fv, fwhat);
+    else if (f.def === null) f.codec.write(c, null, o + f.offset, fv, fwhat);
+    else if (typeof fv === "object" && fv !== null && !(kViewSource in fv)) {
+      initialise(f.codec as StructCodec, c, o + f.offset, fv as Record<string, unknown>, fwhat);
+    } else _writeStruct(f.codec as StructCodec, c, o + f.offset, fv, fwhat);
   }
+}
+
+const nameSets = new WeakMap<StructCodec, Set<string>>();
+
+function namesOf(codec: StructCodec): Set<string> {
+  let s = nameSets.get(codec);
+  if (s === undefined) nameSets.set(codec, s = new Set(codec.fields.map((f) => f.name)));
+  return s;
 }
 
 function copyBytes(dst: Chunk, dOff: number, src: Chunk, sOff: number, n: number, what: string): void {

@@ -10,6 +10,7 @@
 import { _checkedGet, _checkedSet, _st, type FastCtor, type FastThis } from "./_typed_access.ts";
 import { kToRaw } from "./pointer.ts";
 import type { PrimitiveName } from "./types.ts";
+import { _charsToString } from "./_chars.ts";
 
 type TypedArrayCtor =
   | Int8ArrayConstructor
@@ -245,7 +246,11 @@ export function _fastShape(
   shared: object,
 ): { readonly Fast: FastCtor; readonly loose: (v: unknown) => unknown } | undefined {
   const fast = FAST[name];
-  return fast === undefined
-    ? undefined
-    : { Fast: fastClass(fast[0], fast[1], shared), loose: looseOf(fast[0]) };
+  if (fast === undefined) return undefined;
+  const Fast = fastClass(fast[0], fast[1], shared);
+  // A char array is text: `${u.sysname}` is "Linux", not 65 numbers.
+  if (name === "i8" || name === "u8") {
+    Object.defineProperty(Fast.prototype, "toString", { value: _charsToString });
+  }
+  return { Fast, loose: looseOf(fast[0]) };
 }

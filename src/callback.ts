@@ -11,11 +11,16 @@ import { _claimCallbackError } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
+import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
 
 const kConstruct = Symbol("Callback.construct");
 
-/** Whether each callback's pointer is still callable, by its RawPointer (for `ffi.fn` over a callback). */
-const gates = new WeakMap<object, { readonly open: boolean }>();
+/**
+ * Whether each callback is still open for JavaScript, by its RawPointer (for `ffi.fn` over a
+ * callback). Closing it closes this at once, even while a pending nonblocking call keeps the
+ * trampoline (and the gate C's calls go through) open until it returns.
+ */
+const gates = new WeakMap<object, { open: boolean }>();
 
 /**
  * The open/closed state of the callback whose pointer `raw` is, or undefined when it is not one: a
@@ -87,7 +92,7 @@ export class Callback {
     this.#hold = hold;
     this.#threadSafe = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
-    gates.set(this.#ptr, gate);
+    gates.set(this.#ptr, { open: true });
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;
@@ -145,6 +150,8 @@ export class Callback {
     _markClosedCallback(this.#ptr);
     if (_callbackHolds.get(this.#address) === this.#hold) _callbackHolds.delete(this.#address);
     const gate = this.#gate;
+    const jsGate = gates.get(this.#ptr);
+    if (jsGate !== undefined) jsGate.open = false;
     if (this.#hold.busy) {
       // A pending nonblocking call was given it: C may still call it until that call returns, and
       // the call then runs as it would have (the trampoline stays, so do the function and its gate).
@@ -237,7 +244,43 @@ export function callback(
   ret: CType,
   argTypes: readonly CType[],
   options?: CallbackOptions,
+): Callback;
+/**
+ * Makes `fn` callable from C with the C function type of a {@linkcode Signature} (a function-pointer
+ * typedef or prototype from {@linkcode cdef}) or of a prototype string; `options` as above.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const { cmp_fn } = ffi.cdef("typedef int (*cmp_fn)(const void *a, const void *b);");
+ * using cmp = ffi.callback((a, b) => a.read(0, "i32") - b.read(0, "i32"), cmp_fn);
+ * using also = ffi.callback((x: number) => x * 2, "int twice(int x)");
+ * assert.equal(cmp.argCount, 2);
+ * assert.equal(also.retType, "i32");
+ * ```
+ */
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  signature: Signature | string,
+  options?: CallbackOptions,
+): Callback;
+export function callback(
+  // deno-lint-ignore no-explicit-any -- a callback's parameters are whatever its C types make them
+  fn: (...args: any[]) => unknown,
+  ret: CType | Signature,
+  argTypes?: readonly CType[] | CallbackOptions,
+  options?: CallbackOptions,
 ): Callback {
+  if (!Array.isArray(argTypes) && (typeof ret === "string" ? /\(/.test(ret) : _isSignatureLike(ret))) {
+    const sig = _toSignature(ret, "ffi.callback()");
+    if (sig.variadic) throw new TypeError(`ffi.callback(): a callback cannot be variadic (${sig.name})`);
+    options = argTypes as CallbackOptions | undefined;
+    ret = sig.ret;
+    argTypes = sig.args;
+  }
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
   }

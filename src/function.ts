@@ -8,6 +8,8 @@ import { _compileCall, _denoDefinition, _signature, type CallState, type Signatu
 import { _trampoline, _trampolineName } from "./_dl.ts";
 import { _compileEngineCall } from "./_engine.ts";
 import { _callbackGate } from "./callback.ts";
+import { _callbackHolds } from "./_hold.ts";
+import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _rawOf, _toPointerValue, type CType, type PointerLike } from "./pointer.ts";
 import type { CResult } from "./struct_types.ts";
@@ -74,6 +76,46 @@ export function fn<R extends CType>(
   argTypes: readonly CType[],
 ): (...args: unknown[]) => CResult<R>;
 /**
+ * {@linkcode fn} with options: `{ nonblocking: true }` gives a function that runs the call on
+ * another thread and returns a Promise (with `errno: true`, of `{ result, errno }`), as
+ * {@linkcode Library.fn} does. A callback passed as the target stays callable until the calls return.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libm = ffi.load("libm.so.6");
+ * const sqrt = ffi.fn(libm.getSymbol("sqrt")!, "f64", ["f64"], { nonblocking: true });
+ * assert.equal(await sqrt(81), 9);
+ * ```
+ */
+export function fn<R extends CType>(
+  target: PointerLike | Deno.PointerValue,
+  ret: R,
+  argTypes: readonly CType[],
+  options: CallOptions & { nonblocking: true; errno: true },
+): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+/**
+ * {@linkcode fn} returning a Promise: see the signature with options.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libc = ffi.load("libc.so.6");
+ * const abs = ffi.fn(libc.getSymbol("abs")!, "int", ["int"], { nonblocking: true });
+ * assert.equal(await abs(-2), 2);
+ * ```
+ */
+export function fn<R extends CType>(
+  target: PointerLike | Deno.PointerValue,
+  ret: R,
+  argTypes: readonly CType[],
+  options: CallOptions & { nonblocking: true },
+): (...args: unknown[]) => Promise<CResult<R>>;
+/**
  * {@linkcode fn} with the signature as one object `{ name?, ret, args, variadic? }` (what `ffi.cdef`
  * makes of a prototype).
  *
@@ -90,16 +132,19 @@ export function fn<R extends CType>(
 export function fn(
   target: PointerLike | Deno.PointerValue,
   signature: SignatureLike,
+  options?: CallOptions,
 ): (...args: unknown[]) => unknown;
 export function fn(
   target: PointerLike | Deno.PointerValue,
   retOrSignature: CType | SignatureLike,
-  argTypes?: readonly CType[],
+  argTypes?: readonly CType[] | CallOptions,
+  options?: CallOptions,
 ): (...args: unknown[]) => unknown {
   let ret: unknown = retOrSignature;
   let args: unknown = argTypes;
   let name: string | undefined;
-  if (argTypes === undefined && isSignature(retOrSignature)) {
+  if ((argTypes === undefined || !Array.isArray(argTypes)) && isSignature(retOrSignature)) {
+    options = argTypes as CallOptions | undefined;
     ret = retOrSignature.ret;
     args = retOrSignature.args;
     if (typeof retOrSignature.name === "string" && retOrSignature.name !== "") name = retOrSignature.name;
@@ -117,15 +162,53 @@ export function fn(
   }
   const label = name ?? `function at 0x${addr.toString(16)}`;
   const sig = _signature(label, ret, args);
-  const inner = bind(label, sig, pv);
   const raw = _rawOf(target);
   const gate = raw === null ? undefined : _callbackGate(raw);
+  if (options !== undefined) {
+    const o = _callOptions(options, `ffi.fn(${label})`);
+    if (o.nonblocking) return nonblocking(label, sig, pv, o, gate);
+  }
+  const inner = bind(label, sig, pv);
   if (gate === undefined) return inner;
   // A callback's pointer: once closed, C would jump to freed code.
   return function callbackCall(...args: unknown[]): unknown {
     if (!gate.open) throw new FfiError(`Cannot call ${label}: the callback was closed`);
     return inner(...args);
   };
+}
+
+/**
+ * The nonblocking function calling `target`: through Deno's `UnsafeFnPointer` with `nonblocking`
+ * (libffi sets `al`, so variadic functions need no trampoline), or the engine for `errno`. When the
+ * target is a callback, each call holds it (closing it waits for the call) and a closed one rejects.
+ */
+function nonblocking(
+  label: string,
+  sig: Signature,
+  target: Deno.PointerValue,
+  options: { errno: boolean },
+  gate: { readonly open: boolean } | undefined,
+): (...args: unknown[]) => Promise<unknown> {
+  const addr = target === null ? 0n : BigInt(Deno.UnsafePointer.value(target));
+  const check = () => {
+    if (gate !== undefined && !gate.open) throw new FfiError(`Cannot call ${label}: the callback was closed`);
+  };
+  let call: ((...args: unknown[]) => Promise<unknown>) | null = null;
+  return _nonblockingFunction(label, sig, options, {
+    hold: gate === undefined ? null : _callbackHolds.get(addr) ?? null,
+    address: () => {
+      check();
+      return target;
+    },
+    get: (def) => {
+      check();
+      if (call === null) {
+        const fp = new Deno.UnsafeFnPointer(target as Deno.PointerObject<typeof def>, def);
+        call = (...args: unknown[]) => fp.call(...(args as never[])) as Promise<unknown>;
+      }
+      return call;
+    },
+  });
 }
 
 /** Binds the function at `target`: through a trampoline on Deno's fast path, or the engine. */

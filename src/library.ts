@@ -26,7 +26,14 @@ import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult 
 import { _native } from "./_native.ts";
 import { FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
-import type { CResult } from "./struct_types.ts";
+import type { CallArgs, CResult } from "./struct_types.ts";
+import {
+  _isCDefs,
+  _isPrototype,
+  _isSignatureLike,
+  _toSignature,
+  type Signature as CSignature,
+} from "./cdef.ts";
 import { _describe } from "./types.ts";
 
 /** One symbol a library exports, as {@linkcode Library.listExports} lists it. */
@@ -348,12 +355,12 @@ export class Library {
    * assert.ok(ticks >= 3);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options: CallOptions & { nonblocking: true; errno: true },
-  ): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+  ): (...args: CallArgs<A>) => Promise<ErrnoResult<CResult<R>>>;
   /**
    * A function calling C function `name` on another thread (`{ nonblocking: true }`): it returns a
    * Promise of the result. See the first signature for what is held while the call is pending.
@@ -368,14 +375,16 @@ export class Library {
    * assert.equal(await sqrt(16), 4);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options: CallOptions & { nonblocking: true },
-  ): (...args: unknown[]) => Promise<CResult<R>>;
+  ): (...args: CallArgs<A>) => Promise<CResult<R>>;
   /**
-   * A plain function calling C function `name` synchronously. See the first signature.
+   * A plain function calling C function `name` synchronously. See the first signature. Written with
+   * literal type names, its parameters and result are typed from them: a wrong number or kind of
+   * argument fails to compile.
    *
    * @example
    * ```ts
@@ -385,25 +394,127 @@ export class Library {
    * using libc = ffi.load("libc.so.6");
    * const abs = libc.fn("abs", "int", ["int"]);
    * assert.equal(abs(-3), 3);
+   * // @ts-expect-error: abs takes one int
+   * assert.throws(() => abs("3", 4), TypeError);
    * ```
    */
-  fn<R extends CType>(
+  fn<R extends CType, const A extends readonly CType[]>(
     name: string,
     ret: R,
-    argTypes: readonly CType[],
+    argTypes: A,
     options?: CallOptions,
-  ): (...args: unknown[]) => CResult<R>;
-  fn<R extends CType>(
-    name: string,
-    ret: R,
-    argTypes: readonly CType[],
+  ): (...args: CallArgs<A>) => CResult<R>;
+  /**
+   * A function bound from a C prototype, given as a string (`"size_t strlen(const char *s)"`, a
+   * trailing `;` optional) or a {@linkcode Signature} from {@linkcode cdef}: the same binding as
+   * `lib.fn(sig.name, sig.ret, sig.args, options)`. A variadic prototype's function takes, after the
+   * fixed arguments, each extra argument as a type and a value: `printf("%d %s\n", "int", 42, "string", "x")`.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const strlen = libc.fn("size_t strlen(const char *s)");
+   * assert.equal(strlen("hello"), 5n);
+   * const { abs } = ffi.cdef("int abs(int j);");
+   * assert.equal(libc.fn(abs)(-3), 3);
+   * const snprintf = libc.fn("int snprintf(char *buf, size_t n, const char *fmt, ...)");
+   * const buf = new Uint8Array(32);
+   * snprintf(buf, 32, "%d-%.1f", "int", 7, "double", 2.5);
+   * assert.equal(ffi.string(buf), "7-2.5");
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
+  fn(prototype: string | CSignature, options?: CallOptions): (...args: any[]) => any;
+  fn(
+    nameOrPrototype: string | CSignature,
+    ret?: unknown,
+    argTypes?: unknown,
     options?: CallOptions,
-  ): (...args: unknown[]) => unknown {
+  ): (...args: never[]) => unknown {
+    if (argTypes === undefined) {
+      // The prototype forms: `fn(prototype, options?)`.
+      const sig = _toSignature(nameOrPrototype, "Library.fn()");
+      if (ret !== undefined) {
+        const o = _callOptions(ret, `Library.fn("${sig.name}")`);
+        if (o.nonblocking) {
+          if (sig.variadic) {
+            throw new TypeError(
+              `Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`,
+            );
+          }
+          return this.#nonblocking(sig.name, sig.ret, sig.args, o);
+        }
+      }
+      return this.#fromSignature(sig);
+    }
+    const name = nameOrPrototype as string;
     if (options !== undefined) {
       const o = _callOptions(options, `Library.fn("${String(name)}")`);
       if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
     }
-    return this.#binding(name, ret, argTypes, "fn").fn as (...args: unknown[]) => CResult<R>;
+    return this.#binding(name, ret, argTypes, "fn").fn;
+  }
+
+  /**
+   * One bound function per function prototype in `defs` (the result of {@linkcode cdef}, or any
+   * object whose values are prototype strings or Signatures), under the same names. Function-pointer
+   * typedefs, types and constants in `defs` are skipped. Symbols are resolved on first call: a symbol
+   * the library lacks throws then, naming it.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   * import assert from "node:assert/strict";
+   *
+   * using libc = ffi.load("libc.so.6");
+   * const c = libc.bind(ffi.cdef(`
+   *   size_t strlen(const char *s);
+   *   int atoi(const char *s);
+   * `));
+   * assert.equal(c.strlen("four"), 4n);
+   * assert.equal(c.atoi("42"), 42);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
+  bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
+    if (typeof defs !== "object" || defs === null) {
+      throw new TypeError(`Library.bind(): expected the result of ffi.cdef(), got ${_describe(defs)}`);
+    }
+    const out: { [name: string]: (...args: never[]) => unknown } = {};
+    for (const [key, v] of Object.entries(defs)) {
+      // From cdef, only prototypes (not function-pointer typedefs); elsewhere any prototype or Signature.
+      const isProto = _isCDefs(defs) ? _isPrototype(v) : typeof v === "string" || _isSignatureLike(v);
+      if (!isProto) continue;
+      out[key] = this.#fromSignature(_toSignature(v, `Library.bind(): "${key}"`));
+    }
+    return out;
+  }
+
+  #fromSignature(sig: CSignature): (...args: never[]) => unknown {
+    if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
+    const n = sig.args.length;
+    const name = sig.name;
+    const call = (types: CType[], values: unknown[]) => this.call(name, sig.ret, types, ...values);
+    return {
+      [name](...args: unknown[]): unknown {
+        if (args.length < n || (args.length - n) % 2 !== 0) {
+          throw new TypeError(
+            `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+              `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+          );
+        }
+        const types: CType[] = [...sig.args];
+        const values = args.slice(0, n);
+        for (let i = n; i < args.length; i += 2) {
+          types.push(args[i] as CType);
+          values.push(args[i + 1]);
+        }
+        return call(types, values);
+      },
+    }[name] as (...args: never[]) => unknown;
   }
 
   /**
@@ -420,8 +531,18 @@ export class Library {
     this.#open(`bind "${name}"`);
     const sig = _signature(name, ret, argTypes);
     let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
+    let address: Deno.PointerValue = null;
     return _nonblockingFunction(name, sig, options, {
       hold: this.#hold,
+      address: () => {
+        const handle = this.#open(`call "${name}"`);
+        if (address !== null) return address;
+        address = this.#lookup(handle, name);
+        if (address === null) {
+          throw new FfiError(`Cannot call "${name}": symbol not found in ${this.#name}: ${loaderError()}`);
+        }
+        return address;
+      },
       get: (def) => {
         const handle = this.#open(`call "${name}"`);
         if (f !== null) return f;

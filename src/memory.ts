@@ -45,7 +45,7 @@ function lengthArg(len: unknown, fn: string): number {
  * ```
  */
 export function read<T extends CType>(ptr: PointerLike, offset: number, ctype: T): CResult<T> {
-  return rawArg(ptr, "ffi.read()", "ptr").read(offset, ctype);
+  return (ptr instanceof RawPointer ? ptr : rawArg(ptr, "ffi.read()", "ptr")).read(offset, ctype);
 }
 
 /**
@@ -64,7 +64,7 @@ export function read<T extends CType>(ptr: PointerLike, offset: number, ctype: T
  * ```
  */
 export function write(ptr: PointerLike, offset: number, ctype: CType, value: unknown): void {
-  rawArg(ptr, "ffi.write()", "ptr").write(offset, ctype, value);
+  (ptr instanceof RawPointer ? ptr : rawArg(ptr, "ffi.write()", "ptr")).write(offset, ctype, value);
 }
 
 /**

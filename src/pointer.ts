@@ -67,6 +67,8 @@ export type PointerLike = RawPointer | { [kToRaw](): RawPointer };
 export type CType = TypeName | object;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const I64_MIN = -(1n << 63n);
+const U64_MAX = (1n << 64n) - 1n;
 const MAX_ADDR_BIG = (1n << 64n) - 1n;
 /** Offsets and bounds of the compact (base-class) pointers stay inside ±SMALL: V8's small integers. */
 const SMALL = 2 ** 30;
@@ -150,6 +152,12 @@ export class RawPointer {
    * 2^53, set at creation and exact (`#o` then only approximates it).
    */
   #x: Deno.PointerValue | undefined;
+  /**
+   * A DataView of exactly the allocation (`[lo, hi)` of the chunk), built on the first access so
+   * that allocating stays cheap: the fast paths' only bounds and liveness check (see `read`).
+   * Undefined for unmanaged memory, which is read natively.
+   */
+  #dv: DataView | undefined;
 
   private constructor(c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) {
     this.#c = c;
@@ -157,6 +165,7 @@ export class RawPointer {
     this.#lo = lo;
     this.#hi = hi;
     this.#x = x;
+    this.#dv = undefined;
   }
 
   /** The address as a number (exact below 2^53, which covers every user-space address). */
@@ -192,26 +201,56 @@ export class RawPointer {
    * ```
    */
   read<T extends CType>(offset: number, ctype: T): CResult<T> {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
-    const c = this.#c;
-    if (c !== null && typeof offset === "number") {
-      const o = this.#o + offset;
-      if (o >= this.#lo && o + codec.size <= this.#hi && Number.isInteger(offset)) {
-        try {
-          return codec.read(c, null, o) as CResult<T>;
-        } catch (e) {
-          throw c.deadError(`read ${codec.name} at offset ${offset}`, e);
+    // The fast path (see the module documentation): no branch but the one on `dv`. A bad offset
+    // becomes index -1, which the DataView refuses like any index outside the allocation; every
+    // refusal (bounds, freed or detached memory) lands in the slow path, which checks it all again
+    // and throws the right error. Inlined into the caller, the switch on a literal type folds away.
+    const dv = this.#dv;
+    if (dv !== undefined) {
+      const i = typeof offset === "number" && offset % 1 === 0 ? this.#o - this.#lo + offset : -1;
+      try {
+        switch (ctype) {
+          case "i32":
+            return dv.getInt32(i, true) as CResult<T>;
+          case "u8":
+            return dv.getUint8(i) as CResult<T>;
+          case "f64":
+            return dv.getFloat64(i, true) as CResult<T>;
+          case "u32":
+            return dv.getUint32(i, true) as CResult<T>;
+          case "i8":
+            return dv.getInt8(i) as CResult<T>;
+          case "i16":
+            return dv.getInt16(i, true) as CResult<T>;
+          case "u16":
+            return dv.getUint16(i, true) as CResult<T>;
+          case "f32":
+            return dv.getFloat32(i, true) as CResult<T>;
+          case "i64":
+            return dv.getBigInt64(i, true) as CResult<T>;
+          case "u64":
+            return dv.getBigUint64(i, true) as CResult<T>;
         }
+      } catch {
+        // Refused: the slow path says why.
       }
     }
-    return this.#readSlow(offset, codec) as CResult<T>;
+    return this.#readSlow(offset, ctype) as CResult<T>;
   }
 
-  /** `read` of unmanaged memory, and every refused read (kept apart so that `read` stays small). */
-  #readSlow(offset: unknown, codec: Codec): unknown {
+  /** `read` of unmanaged memory, of the other types, and every refused read. */
+  #readSlow(offset: unknown, ctype: unknown): unknown {
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
     const o = this.#at(offset, codec.size, "read", codec.name);
-    if (this.#c !== null) return codec.read(this.#c, null, o);
-    return codec.read(null, this.#nbase(), o);
+    const c = this.#c;
+    if (c === null) return codec.read(null, this.#nbase(), o);
+    this.#dv ??= this.#makeDataView(c);
+    return codec.read(c, null, o);
+  }
+
+  /** The DataView of exactly this pointer's allocation, built on its first access. */
+  #makeDataView(c: Chunk): DataView | undefined {
+    return c.alive() ? new DataView(c.buf, this.#lo, this.#hi - this.#lo) : undefined;
   }
 
   /**
@@ -229,28 +268,57 @@ export class RawPointer {
    * ```
    */
   write(offset: number, ctype: CType, value: unknown): void {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
-    const c = this.#c;
-    if (c !== null && typeof offset === "number") {
-      const o = this.#o + offset;
-      if (o >= this.#lo && o + codec.size <= this.#hi && Number.isInteger(offset)) {
-        try {
-          // `what` only appears in error messages: the offset is added when there is an error, so
-          // the common path builds no string.
-          codec.write(c, null, o, value, codec.name);
-          return;
-        } catch (e) {
-          throw this.#writeError(e, codec, c, o, value, offset);
+    // As `read`: one branch, then the DataView refuses what is out of bounds or dead; a value the
+    // fast path does not take (wrong type, out of range, a number for a 64-bit type) goes to the
+    // slow path, which checks it by the value rules and names what was wrong.
+    const dv = this.#dv;
+    if (dv !== undefined) {
+      const i = typeof offset === "number" && offset % 1 === 0 ? this.#o - this.#lo + offset : -1;
+      try {
+        // One small function per type, so that only the one a call site uses is inlined into it.
+        switch (ctype) {
+          case "i32":
+            if (setI32(dv, i, value)) return;
+            break;
+          case "u8":
+            if (setU8(dv, i, value)) return;
+            break;
+          case "f64":
+            if (setF64(dv, i, value)) return;
+            break;
+          case "u32":
+            if (setU32(dv, i, value)) return;
+            break;
+          case "i8":
+            if (setI8(dv, i, value)) return;
+            break;
+          case "i16":
+            if (setI16(dv, i, value)) return;
+            break;
+          case "u16":
+            if (setU16(dv, i, value)) return;
+            break;
+          case "f32":
+            if (setF32(dv, i, value)) return;
+            break;
+          case "i64":
+          case "u64":
+            if (setI64(dv, i, value)) return;
+            break;
         }
+      } catch {
+        // Refused: the slow path says why.
       }
     }
-    this.#writeSlow(offset, codec, value);
+    this.#writeSlow(offset, ctype, value);
   }
 
-  /** `write` of unmanaged memory, and every refused write. */
-  #writeSlow(offset: unknown, codec: Codec, value: unknown): void {
+  /** `write` of unmanaged memory, of the other types, and every refused write. */
+  #writeSlow(offset: unknown, ctype: unknown, value: unknown): void {
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
     const o = this.#at(offset, codec.size, "write", codec.name);
     const c = this.#c;
+    if (c !== null) this.#dv ??= this.#makeDataView(c);
     const base = c !== null ? null : this.#nbase();
     try {
       codec.write(c, base, o, value, codec.name);
@@ -296,7 +364,9 @@ export class RawPointer {
     const o = this.#o + bytes;
     if (c !== null) {
       if (!Number.isSafeInteger(o)) throw offsetError(bytes, "the result");
-      return managed(c, o, this.#lo, this.#hi);
+      const p = managed(c, o, this.#lo, this.#hi);
+      p.#dv = this.#dv; // the same allocation: the same DataView
+      return p;
     }
     const x = this.#x;
     // Exact in numbers: a safe address that stays safe. Otherwise in bigints, from the exact value.
@@ -488,6 +558,57 @@ export class RawPointer {
     _baseOf = (p) => p.#c !== null ? p.#c.ptr : p.#nbase();
     isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
+}
+
+// The fast-path stores of `RawPointer.write`: each checks the value by the rules of its type (range
+// first, which also rejects NaN and non-numbers cheaply) and returns false for the slow path to
+// explain; the DataView refuses an index outside the allocation or dead memory by throwing.
+
+function setI32(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x8000_0000 && v <= 0xffff_ffff) || v % 1 !== 0) return false;
+  dv.setInt32(i, v, true);
+  return true;
+}
+function setU32(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x8000_0000 && v <= 0xffff_ffff) || v % 1 !== 0) return false;
+  dv.setUint32(i, v, true);
+  return true;
+}
+function setI16(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x8000 && v <= 0xffff) || v % 1 !== 0) return false;
+  dv.setInt16(i, v, true);
+  return true;
+}
+function setU16(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x8000 && v <= 0xffff) || v % 1 !== 0) return false;
+  dv.setUint16(i, v, true);
+  return true;
+}
+function setI8(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x80 && v <= 0xff) || v % 1 !== 0) return false;
+  dv.setInt8(i, v);
+  return true;
+}
+function setU8(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number" || !(v >= -0x80 && v <= 0xff) || v % 1 !== 0) return false;
+  dv.setUint8(i, v);
+  return true;
+}
+function setF64(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number") return false;
+  dv.setFloat64(i, v, true);
+  return true;
+}
+function setF32(dv: DataView, i: number, v: unknown): boolean {
+  if (typeof v !== "number") return false;
+  dv.setFloat32(i, v, true);
+  return true;
+}
+function setI64(dv: DataView, i: number, v: unknown): boolean {
+  // setBigInt64 stores any value of [-2^63, 2^64) as C converts it.
+  if (typeof v !== "bigint" || v < I64_MIN || v > U64_MAX) return false;
+  dv.setBigInt64(i, v, true);
+  return true;
 }
 
 function fail(e: unknown): never {
@@ -794,7 +915,35 @@ export type FieldType = Exclude<CTypeName, "void"> | AnyString | StructType;
  */
 export type FieldSpec =
   | readonly [name: string, type: FieldType]
-  | readonly [name: string, type: FieldType, length: number];
+  | readonly [name: string, type: FieldType, length: number]
+  | readonly [name: string, type: FieldType, bitfield: BitfieldSpec]
+  | StructType;
+
+/**
+ * The third element of a bitfield field `[name, integerType, { bits: n }]`: its width in bits. The
+ * field reads and writes as a `number`; an unnamed one (`["", "u32", { bits: 0 }]`) is padding, as
+ * `unsigned : 0;` is in C. (A definition alone in a field list is an anonymous struct or union
+ * member, whose fields are promoted as in C11.)
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Flags = ffi.struct([["ready", "u32", { bits: 1 }], ["mode", "u32", { bits: 3 }]]);
+ * assert.equal(Flags.size, 4);
+ * ```
+ */
+export interface BitfieldSpec {
+  /** Width in bits: 1 to the type's width (0 only for an unnamed field, which closes the unit). */
+  readonly bits: number;
+}
+
+/**
+ * The `[name, type, ...]` fields of a field list: not its anonymous struct or union members (their
+ * fields are promoted at run time; precise types list only the named fields).
+ */
+export type NamedFields<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
 
 /**
  * The JS value a primitive type reads as, by canonical name: `number`, `bigint` for the 64-bit
@@ -848,13 +997,14 @@ export type CResult<T> = T extends StructType<infer F> ? StructValue<F>
   : unknown;
 
 /** What a field is in a {@linkcode StructValue}: arrays are JS arrays, nested structs plain objects. */
-export type FieldPlain<E> = E extends readonly [string, infer T, number]
-  ? (T extends StructType<infer F> ? StructValue<F> : PlainOf<T>)[]
+export type FieldPlain<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
+  : E extends readonly [string, infer T, number]
+    ? (T extends StructType<infer F> ? StructValue<F> : PlainOf<T>)[]
   : E extends readonly [string, infer T] ? T extends StructType<infer F> ? StructValue<F> : PlainOf<T>
   : never;
 
 /** The field names of a definition's field list. */
-export type FieldName<F extends readonly FieldSpec[]> = F[number][0];
+export type FieldName<F extends readonly FieldSpec[]> = NamedFields<F>[0];
 
 /**
  * Any property name, of type `any`: the fields of a definition whose names are not literal types
@@ -895,7 +1045,7 @@ export type ObjectMember =
  */
 export type StructValue<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? AnyFields
-  : { [E in F[number] as E[0]]: FieldPlain<E> };
+  : { [E in NamedFields<F> as E[0]]: FieldPlain<E> };
 
 /**
  * What a primitive field is in a {@linkcode StructValue}: the value its type reads as.

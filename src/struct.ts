@@ -24,22 +24,67 @@ export type { FieldInfo } from "./_struct_codec.ts";
 /** The largest struct: what one ArrayBuffer over unmanaged memory may hold (`_MAX_VIEW_BYTES`). */
 const MAX_STRUCT_SIZE = 2 ** 32;
 
+/** How {@linkcode struct} lays a definition out; see {@linkcode StructDefinition}. */
+export interface StructOptions {
+  /** No padding between fields and alignment 1, as C's `__attribute__((packed))`. */
+  readonly packed?: boolean;
+}
+
+/** The integer types a bitfield may have (and `bool`, as C's `_Bool`). */
+const BITFIELD_TYPES = new Set([
+  "bool",
+  "i8",
+  "u8",
+  "i16",
+  "u16",
+  "i32",
+  "u32",
+  "i64",
+  "u64",
+  "isize",
+  "usize",
+]);
+
+/** `ffi.struct()` or `ffi.union()`: the definition being built, for messages. */
+let fn = "ffi.struct()";
+
 function fieldError(i: number, name: unknown, msg: string, E: ErrorConstructor = TypeError): Error {
   const who = typeof name === "string" && name !== "" ? `field "${name}"` : `field ${i}`;
-  return new E(`ffi.struct(): ${who} ${msg}`);
+  return new E(`${fn}: ${who} ${msg}`);
 }
 
 /** A field as parsed, before the layout gives it its offset. */
 type ParsedField = { -readonly [K in keyof FieldInfo]: FieldInfo[K] };
 
 function parseField(spec: unknown, i: number): ParsedField {
+  if (spec instanceof StructDefinition) {
+    // An anonymous struct or union member (C11): its fields are promoted into this struct.
+    return {
+      name: "",
+      index: i,
+      offset: 0,
+      size: spec.size,
+      align: spec.alignment,
+      length: undefined,
+      prim: null,
+      def: spec,
+      codec: spec[kCodec],
+      what: `field ${i}`,
+      desc: `${spec.kind} (${spec.size} bytes)`,
+      bits: undefined,
+      bitOffset: 0,
+    };
+  }
   if (!Array.isArray(spec) || spec.length < 2 || spec.length > 3) {
     throw new TypeError(
-      `ffi.struct(): field ${i} must be [name, type] or [name, type, length], got ${_describe(spec)}`,
+      `${fn}: field ${i} must be [name, type], [name, type, length], [name, type, { bits }] or an ` +
+        `anonymous struct or union definition, got ${_describe(spec)}`,
     );
   }
   const [name, type, length] = spec as [unknown, unknown, unknown];
-  if (typeof name !== "string" || name === "") {
+  const bitSpec = typeof length === "object" && length !== null ? length as { bits?: unknown } : undefined;
+  // C allows unnamed bitfields (`int : 3;`, `int : 0;`): padding that no one reads.
+  if (typeof name !== "string" || (name === "" && bitSpec === undefined)) {
     throw fieldError(i, name, `must have a non-empty string name, got ${_describe(name)}`);
   }
   let prim: PrimitiveName | null = null;
@@ -49,7 +94,7 @@ function parseField(spec: unknown, i: number): ParsedField {
   if (type instanceof StructDefinition) {
     def = type;
     codec = type[kCodec];
-    elemDesc = `struct (${type.size} bytes)`;
+    elemDesc = `${type.kind} (${type.size} bytes)`;
   } else {
     const info = typeof type === "string" ? _primitive(type) : undefined;
     if (info === undefined) {
@@ -67,7 +112,28 @@ function parseField(spec: unknown, i: number): ParsedField {
     elemDesc = info.name;
   }
   let count: number | undefined;
-  if (length !== undefined) {
+  let bits: number | undefined;
+  if (bitSpec !== undefined) {
+    bits = bitSpec.bits as number;
+    if (prim === null || !BITFIELD_TYPES.has(prim)) {
+      throw fieldError(i, name, `is a bitfield of type ${elemDesc}: a bitfield must have an integer type`);
+    }
+    if (typeof bits !== "number" || !Number.isInteger(bits)) {
+      throw fieldError(i, name, `must have an integer bit width ({ bits: n }), got ${_describe(bits)}`);
+    }
+    const max = prim === "bool" ? 1 : codec.size * 8;
+    const min = name === "" ? 0 : 1;
+    if (bits < min || bits > max) {
+      throw fieldError(
+        i,
+        name,
+        `has a bit width of ${bits}: a ${
+          name === "" ? "" : "named "
+        }${elemDesc} bitfield takes ${min} to ${max} bits`,
+        RangeError,
+      );
+    }
+  } else if (length !== undefined) {
     if (typeof length !== "number") {
       throw fieldError(i, name, `has an array length that is not a number: ${_describe(length)}`);
     }
@@ -97,8 +163,36 @@ function parseField(spec: unknown, i: number): ParsedField {
     def,
     codec,
     what: `field "${name}"`,
-    desc: count === undefined ? elemDesc : `${elemDesc}[${count}]`,
+    desc: bits !== undefined
+      ? `${elemDesc} : ${bits}`
+      : count === undefined
+      ? elemDesc
+      : `${elemDesc}[${count}]`,
+    bits,
+    bitOffset: 0,
   };
+}
+
+/**
+ * The fields of a definition as views and codecs see them: the named members at their offsets, with
+ * the fields of anonymous members promoted (C11), and unnamed bitfields left out.
+ */
+function flatten(
+  parsed: readonly ParsedField[],
+  offsets: readonly number[],
+  bitOffsets: readonly (number | undefined)[],
+): readonly FieldInfo[] {
+  const out: ParsedField[] = [];
+  parsed.forEach((f, i) => {
+    if (f.name !== "") {
+      out.push({ ...f, offset: offsets[i], bitOffset: bitOffsets[i] ?? 0 });
+    } else if (f.bits === undefined) {
+      for (const g of (f.codec as StructCodec).fields) {
+        out.push({ ...g, offset: g.offset + offsets[i], bitOffset: g.bitOffset + offsets[i] * 8 });
+      }
+    }
+  });
+  return Object.freeze(out.map((f, index) => Object.freeze({ ...f, index })));
 }
 
 /**
@@ -128,8 +222,12 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
   readonly size: number;
   /** Alignment in bytes: the largest alignment of its fields. */
   readonly alignment: number;
-  /** Number of fields. */
+  /** Number of fields (the fields of anonymous members counted, as they are promoted). */
   readonly fieldCount: number;
+  /** `"struct"`, or `"union"` for a definition made by {@linkcode union}. */
+  readonly kind: "struct" | "union";
+  /** Whether the fields are packed (no padding, alignment 1). */
+  readonly packed: boolean;
   /**
    * The field list, as given: for type-level use (`StructView<typeof Def.spec>`).
    */
@@ -150,35 +248,50 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    * assert.equal(Tail.size, 16);
    * ```
    */
-  constructor(fields: F) {
-    if (!Array.isArray(fields)) {
-      throw new TypeError(`ffi.struct(): expected an array of fields, got ${_describe(fields)}`);
+  constructor(fields: F, options?: StructOptions & { readonly union?: boolean }) {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(
+        `ffi.struct(): expected an options object ({ packed: true }), got ${_describe(options)}`,
+      );
     }
-    if (fields.length === 0) throw new TypeError("ffi.struct(): a struct needs at least one field");
+    const isUnion = options?.union === true;
+    fn = isUnion ? "ffi.union()" : "ffi.struct()";
+    if (!Array.isArray(fields)) {
+      throw new TypeError(`${fn}: expected an array of fields, got ${_describe(fields)}`);
+    }
+    if (fields.length === 0) {
+      throw new TypeError(`${fn}: a ${isUnion ? "union" : "struct"} needs at least one field`);
+    }
+    const packed = options?.packed === true;
     const parsed = fields.map((spec, i) => parseField(spec, i));
-    const layout = _layout(parsed);
-    const infos: readonly FieldInfo[] = parsed.map((f, i) =>
-      Object.freeze({ ...f, offset: layout.offsets[i] })
+    const layout = _layout(
+      parsed.map((f) => ({ size: f.size, align: f.align, bits: f.bits, unnamed: f.name === "" })),
+      { union: isUnion, packed },
     );
+    const infos = flatten(parsed, layout.offsets, layout.bitOffsets);
     const byName = new Map<string, FieldInfo>();
     for (const f of infos) {
       const prev = byName.get(f.name);
       if (prev !== undefined) {
         throw new TypeError(
-          `ffi.struct(): duplicate field name "${f.name}" (fields ${prev.index} and ${f.index})`,
+          `${fn}: duplicate field name "${f.name}" (fields ${prev.index} and ${f.index})`,
         );
       }
       byName.set(f.name, f);
     }
     if (layout.size > MAX_STRUCT_SIZE) {
       throw new RangeError(
-        `ffi.struct(): the struct takes ${layout.size} bytes, more than ${MAX_STRUCT_SIZE}`,
+        `${fn}: the ${isUnion ? "union" : "struct"} takes ${layout.size} bytes, more than ${MAX_STRUCT_SIZE}`,
       );
     }
     this.size = layout.size;
     this.alignment = layout.align;
     this.fieldCount = infos.length;
-    this.spec = Object.freeze(fields.map((f) => Object.freeze([...f]))) as unknown as F;
+    this.kind = isUnion ? "union" : "struct";
+    this.packed = packed;
+    this.spec = Object.freeze(
+      fields.map((f) => f instanceof StructDefinition ? f : Object.freeze([...(f as readonly unknown[])])),
+    ) as unknown as F;
     this.#fields = Object.freeze(infos);
     this.#byName = byName;
     // The view class is built on first use: a definition used only for calls or copies never pays
@@ -194,6 +307,12 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
         return new Ctor(c, o, managed, lo, hi);
       },
     );
+    if (isUnion || packed) {
+      // The codec's name describes the fields; say what kind of definition it is too.
+      (codec as { name: string }).name = `${packed ? "packed " : ""}${
+        codec.name.replace(/^struct/, this.kind)
+      }`;
+    }
     this.#codec = codec;
     Object.freeze(this);
   }
@@ -334,6 +453,36 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  * assert.equal(Path.size, 48);
  * ```
  */
-export function struct<F extends readonly FieldSpec[]>(fields: F): StructDefinition<F> {
-  return new StructDefinition(fields);
+export function struct<F extends readonly FieldSpec[]>(
+  fields: F,
+  options?: StructOptions,
+): StructDefinition<F> {
+  return new StructDefinition(fields, options === undefined ? undefined : { ...options, union: false });
+}
+
+/**
+ * Defines a C union: every field starts at offset 0, the size is the largest field's rounded up to
+ * the alignment, which is the largest field alignment. Fields are given as to {@linkcode struct}
+ * (arrays, nested definitions, bitfields), and a union is used wherever a struct definition is:
+ * fields, views, arrays, `read`/`write`, and arguments and results by value.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Value = ffi.union([["i", "int32_t"], ["f", "float"], ["bytes", "u8", 8]]);
+ * assert.equal(Value.size, 8);
+ * assert.equal(Value.offsetOf("bytes"), 0);
+ * using arena = ffi.arena();
+ * const v = ffi.view(arena.allocType(Value), Value);
+ * v.f = 1;
+ * assert.equal(v.i, 0x3f800000);
+ * ```
+ */
+export function union<F extends readonly FieldSpec[]>(
+  fields: F,
+  options?: StructOptions,
+): StructDefinition<F> {
+  return new StructDefinition(fields, { ...options, union: true });
 }

@@ -18,9 +18,11 @@
 
 import type {
   AnyFields,
+  BitfieldSpec,
   FieldName,
   FieldSpec,
   kToRaw,
+  NamedFields,
   PrimitiveInput,
   PrimitiveValue,
   RawPointer,
@@ -31,11 +33,13 @@ import type { CanonicalOf, CTypeName } from "./types.ts";
 
 export type {
   AnyFields,
+  BitfieldSpec,
   CResult,
   FieldName,
   FieldPlain,
   FieldSpec,
   FieldType,
+  NamedFields,
   ObjectMember,
   PrimitiveInput,
   PrimitiveValue,
@@ -76,17 +80,43 @@ export type CInput<T> = T extends StructType<infer F> ? StructInput<F> | StructV
   : T extends CTypeName ? PrimitiveInput<CanonicalOf<T>>
   : unknown;
 
+/**
+ * What a call argument of C type `T` accepts: {@linkcode CInput}, and for `pointer` and `string` also
+ * a JS typed array or ArrayBuffer (lent to C for the call). A type name known only at run time
+ * (a `string`) accepts anything.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ *
+ * const s: ffi.ArgInput<"const char*"> = "hello";
+ * const n: ffi.ArgInput<"size_t"> = 5;
+ * console.log(s, n);
+ * ```
+ */
+export type ArgInput<T> = T extends CTypeName
+  ? CanonicalOf<T> extends "pointer" | "string" ? CInput<T> | ArrayBufferView | ArrayBuffer : CInput<T>
+  : CInput<T>;
+
+/**
+ * The parameters of a function bound from a list of C types: one {@linkcode ArgInput} per type, so a
+ * wrong count or kind of argument fails to compile when the list is written out literally.
+ */
+export type CallArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: ArgInput<A[K]> };
+
 /** What a field reads as in a {@linkcode StructView}, from its `[name, type, length?]` tuple. */
-export type FieldValue<E> = E extends readonly [string, infer T, number]
-  ? TypedPointer<T extends StructType<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
+export type FieldValue<E> = E extends readonly [string, unknown, BitfieldSpec] ? number
+  : E extends readonly [string, infer T, number]
+    ? TypedPointer<T extends StructType<infer G> ? StructElement<G> : CValue<T>, CInput<T>>
   : E extends readonly [string, infer T] ? CValue<T>
   : never;
 
 /** What a field accepts in a {@linkcode StructInput}: arrays also take array-likes, byte arrays strings. */
-export type FieldInput<E> = E extends readonly [string, infer T, number] ?
-    | ArrayLike<CInput<T>>
-    | TypedPointer<CValue<T>, CInput<T>>
-    | (T extends "i8" | "u8" | "char" | "int8" | "uchar" | "byte" ? string : never)
+export type FieldInput<E> = E extends readonly [string, unknown, BitfieldSpec] ? number | bigint
+  : E extends readonly [string, infer T, number] ?
+      | ArrayLike<CInput<T>>
+      | TypedPointer<CValue<T>, CInput<T>>
+      | (T extends "i8" | "u8" | "char" | "int8" | "uchar" | "byte" ? string : never)
   : E extends readonly [string, infer T] ? CInput<T>
   : never;
 
@@ -145,7 +175,7 @@ export type LooseStructView = AnyFields & { [kToRaw](): RawPointer };
  */
 export type StructView<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? LooseStructView
-  : { -readonly [E in F[number] as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
+  : { -readonly [E in NamedFields<F> as E[0]]: FieldValue<E> } & { [kToRaw](): RawPointer };
 
 /**
  * An element of a {@linkcode TypedPointer} of structs (`ffi.cast(ptr, def, count)`): a
@@ -171,9 +201,10 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
   : StructView<F>;
 
 /**
- * What a struct accepts when written as a whole: a plain object with a value for every field
- * (strings and arrays for array fields, plain objects for nested structs). For a definition without
- * literal field names (no `as const`), any plain object.
+ * What a struct accepts when written as a whole: a plain object with a value for any of its fields
+ * (strings and arrays for array fields, plain objects for nested structs); the fields it leaves out
+ * are zero, as in a C designated initialiser. For a definition without literal field names (no
+ * `as const`), any plain object.
  *
  * @example
  * ```ts
@@ -186,4 +217,4 @@ export type StructElement<F extends readonly FieldSpec[]> = string extends Field
  */
 export type StructInput<F extends readonly FieldSpec[] = readonly FieldSpec[]> = string extends FieldName<F>
   ? { [field: string]: unknown }
-  : { [E in F[number] as E[0]]: FieldInput<E> };
+  : { [E in NamedFields<F> as E[0]]?: FieldInput<E> };

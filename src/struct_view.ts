@@ -17,6 +17,7 @@
  * @module
  */
 
+import { _readBits, _writeBits } from "./_bitfield.ts";
 import { _foreignChunk, type Chunk } from "./_chunk.ts";
 import { kCodec } from "./_codec.ts";
 import {
@@ -411,6 +412,17 @@ function arrayAccessor(off: number, f: FieldInfo): Accessor {
   };
 }
 
+function bitfieldAccessor(f: FieldInfo): Accessor {
+  return {
+    get() {
+      return _readBits(liveR(this, f), this[kO], f);
+    },
+    set(v) {
+      _writeBits(liveW(this, f), this[kO], f, v);
+    },
+  };
+}
+
 function nestedAccessor(off: number, f: FieldInfo): Accessor {
   const codec = f.codec as StructCodec;
   return {
@@ -466,6 +478,7 @@ export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]
 
 /** The accessor pair of one field, by its kind. */
 function accessorOf(f: FieldInfo): Accessor {
+  if (f.bits !== undefined) return bitfieldAccessor(f);
   if (f.length !== undefined) return arrayAccessor(f.offset, f);
   if (f.def !== null) return nestedAccessor(f.offset, f);
   return (SCALAR[f.prim!] ?? codecAccessor)(f.offset, f);

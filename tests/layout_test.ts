@@ -118,9 +118,15 @@ Deno.test("aliases lay out exactly as their canonical types", () => {
 });
 
 Deno.test("_layout() handles one member, and members in any order", () => {
-  assert.deepEqual(_layout([{ size: 4, align: 4 }]), { offsets: [0], size: 4, align: 4 });
+  assert.deepEqual(_layout([{ size: 4, align: 4 }]), {
+    offsets: [0],
+    bitOffsets: [undefined],
+    size: 4,
+    align: 4,
+  });
   assert.deepEqual(_layout([{ size: 1, align: 1 }, { size: 8, align: 8 }, { size: 2, align: 2 }]), {
     offsets: [0, 8, 16],
+    bitOffsets: [undefined, undefined, undefined],
     size: 24,
     align: 8,
   });

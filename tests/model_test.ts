@@ -656,8 +656,7 @@ function writePrim(w: World, d: Dst, at: number, t: TInfo, v: unknown): Ctor | "
 }
 
 /**
- * A whole-struct write, field by field as documented (a bad field throws after the earlier fields
- * were written); each field by itself is all-or-nothing.
+ * A whole-struct write, as documented: a C initialiser (fields left out are zero), all or nothing.
  */
 function writeStructM(w: World, d: Dst, at: number, def: DefM, v: unknown, real: Uint8Array): Ctor | null {
   const src = handleOf(w, v);
@@ -668,16 +667,20 @@ function writeStructM(w: World, d: Dst, at: number, def: DefM, v: unknown, real:
       return null;
     }
     // A view of another definition is read as an object of its fields, and the definitions here
-    // share no field name: the first field is missing.
+    // share no field name: its first field is a name the struct lacks.
     return TypeError;
   }
   if (typeof v !== "object" || v === null) return TypeError;
   const obj = v as Record<string, unknown>;
+  // A C initialiser, all or nothing: built zeroed in a scratch copy, committed whole.
+  const tmp: Dst = { h: d.h, m: d.m.slice() };
+  tmp.m.fill(0, at, at + def.size);
   for (const f of def.fields) {
-    if (!(f.name in obj)) return TypeError;
-    const err = writeFieldM(w, d, at + f.off, f, obj[f.name], real);
+    if (!(f.name in obj)) continue; // left zero
+    const err = writeFieldM(w, tmp, at + f.off, f, obj[f.name], real);
     if (err !== null) return err;
   }
+  d.m.set(tmp.m.subarray(at, at + def.size), at);
   return null;
 }
 
@@ -1496,12 +1499,13 @@ Deno.test("regression: an array field write with a bad element writes nothing", 
   assert.deepEqual([v.d[0], v.d[1], v.d[2]], [1, 2, 3]);
 });
 
-Deno.test("regression: a whole-struct write stops at the bad field, and leaves that field whole", () => {
+Deno.test("regression: a whole-struct write with a bad field writes nothing", () => {
   using arena = ffi.arena();
   const p = arena.allocType(B.def);
-  // `pts[0]` lacks `y`: `tag` (an earlier field) is written, as documented; `pts` is not touched.
-  assert.throws(() => ffi.write(p, 0, B.def, { tag: 5, pts: [{ x: 1.5 }], inner: {} }), TypeError);
-  assert.equal(p.read(0, "i8"), 5);
+  p.write(0, "i8", 3);
+  // `pts[0].y` is a string: nothing is written, not even `tag` (an earlier field) or `pts[0].x`.
+  assert.throws(() => ffi.write(p, 0, B.def, { tag: 5, pts: [{ x: 1.5, y: "no" }], inner: {} }), TypeError);
+  assert.equal(p.read(0, "i8"), 3);
   assert.equal(p.read(B.def.offsetOf("pts"), "f32"), 0); // was 1.5
 });
 

@@ -114,7 +114,9 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   const add = lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true });
   await assert.rejects(add(1.5, 2), TypeError);
   await assert.rejects(add(2 ** 32, 2), RangeError);
+  // @ts-expect-error: a wrong argument count is a compile error too (the list form is typed)
   await assert.rejects(add(1), /takes 2 arguments, got 1/);
+  // @ts-expect-error: a number is not a string argument (the list form is typed)
   await assert.rejects(lib.fn("fx_strlen", "usize", ["string"], { nonblocking: true })(5), TypeError);
   await assert.rejects(lib.fn("no_such_fn", "i32", [], { nonblocking: true })(), /no_such_fn/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblocking: 1 } as never), TypeError);
@@ -122,6 +124,33 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   lib.close();
   await assert.rejects(add(1, 2), /library closed/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true }), /library closed/);
+});
+
+Deno.test("nonblocking with errno: each call resolves to its result and the errno of its own thread", async () => {
+  using lib = ffi.load(FIXTURE);
+  const fail = lib.fn("fx_fail_errno", "i32", ["i32"], { nonblocking: true, errno: true });
+  const all = await within(
+    10_000,
+    "50 calls",
+    Promise.all(Array.from({ length: 50 }, (_, i) => fail(i + 1))),
+  );
+  assert.deepEqual(all, Array.from({ length: 50 }, (_, i) => ({ result: -1, errno: i + 1 })));
+
+  using libc = ffi.load("libc.so.6");
+  const open = libc.fn("open", "i32", ["string", "i32"], { nonblocking: true, errno: true });
+  assert.deepEqual(await open("/no/such/dir/file", 0), { result: -1, errno: 2 }); // ENOENT
+  // ffi.errno(value) sets errno before the next call through the module, nonblocking ones included.
+  const strtol = libc.fn("strtol", "i64", ["string", "pointer", "i32"], { nonblocking: true, errno: true });
+  ffi.errno(0);
+  assert.deepEqual(await strtol("123", null, 10), { result: 123n, errno: 0 });
+  assert.deepEqual(await strtol("99999999999999999999", null, 10), { result: 2n ** 63n - 1n, errno: 34 }); // ERANGE
+  // Results convert as without errno.
+  const Point = ffi.struct([["x", "i32"], ["y", "i32"]]);
+  const swap = lib.fn("fx_point_swap", Point, [Point], { nonblocking: true, errno: true });
+  assert.deepEqual((await swap({ x: 1, y: 2 })).result, { x: 2, y: 1 });
+  const str = lib.fn("fx_ret_string", "string", [], { nonblocking: true, errno: true });
+  assert.equal((await str()).result, lib.call("fx_ret_string", "string", []));
+  assert.throws(() => lib.fn("fx_fail_errno", "i32", ["i32"], { errno: true }), /needs nonblocking: true/);
 });
 
 Deno.test("nonblocking: 100 concurrent calls all resolve with their own results", async () => {
@@ -417,4 +446,50 @@ Deno.test("callback options are checked", () => {
   assert.throws(() => ffi.callback(f, "i32", [], 5 as never), TypeError);
   using plain = ffi.callback(f, "i32", []);
   assert.equal(plain.threadSafe, false);
+});
+
+Deno.test("ffi.fn through a pointer: nonblocking, with errno, and over a callback closed while pending", async () => {
+  using lib = ffi.load(FIXTURE);
+  const sleepFill = ffi.fn(lib.getSymbol("fx_sleep_fill")!, "usize", ["pointer", "usize", "u32", "u8"], {
+    nonblocking: true,
+  });
+  using arena = ffi.arena();
+  const p = arena.alloc(16);
+  const pending = sleepFill(p, 16, 50, 3);
+  assert.ok(pending instanceof Promise);
+  assert.equal(await within(10_000, "fx_sleep_fill", pending), 16n);
+  assert.equal(p.read(15, "u8"), 3);
+  const fail = ffi.fn(lib.getSymbol("fx_fail_errno")!, { ret: "i32", args: ["i32"] }, {
+    nonblocking: true,
+    errno: true,
+  });
+  assert.deepEqual(await fail(7), { result: -1, errno: 7 });
+
+  // A callback as the target: it runs on the JS thread, called from the pool thread.
+  const cb = ffi.callback((v: number) => v * 3, "i32", ["i32"]);
+  const triple = ffi.fn(cb, "i32", ["i32"], { nonblocking: true });
+  assert.equal(await within(10_000, "callback target", triple(5)), 15);
+  const viaSleep = lib.fn("fx_sleep_call", "i32", ["pointer", "i32", "u32"], { nonblocking: true });
+  const later = viaSleep(cb, 4, 100);
+  cb.close();
+  await assert.rejects(triple(1), /closed/);
+  assert.equal(await within(10_000, "fx_sleep_call", later), 12);
+});
+
+Deno.test("prototype forms: nonblocking functions and thread-safe callbacks from C declarations", async () => {
+  using lib = ffi.load(FIXTURE);
+  const defs = ffi.cdef(`
+    typedef int (*job_fn)(int i);
+    int64_t fx_thread_call_cb(job_fn cb, int n);
+    int fx_fail_errno(int value);
+  `);
+  const run = lib.fn(defs.fx_thread_call_cb as ffi.Signature, { nonblocking: true });
+  using job = ffi.callback((i: number) => i + 1, defs.job_fn as ffi.Signature, { threadSafe: true });
+  assert.equal(job.threadSafe, true);
+  assert.equal(await within(10_000, "fx_thread_call_cb", run(job, 10)), 55n);
+  const fail = lib.fn("int fx_fail_errno(int value)", { nonblocking: true, errno: true });
+  assert.deepEqual(await fail(9), { result: -1, errno: 9 });
+  using libc = ffi.load("libc.so.6");
+  const usleep = libc.fn("int usleep(unsigned int usec);", { nonblocking: true });
+  assert.equal(await within(5000, "usleep", usleep(1000)), 0);
 });

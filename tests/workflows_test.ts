@@ -1299,7 +1299,7 @@ Deno.test("lifetimes: two loads of libz closed in either order stay independent"
 });
 
 Deno.test("lifetimes: using scopes, stored fn functions, closed callbacks", () => {
-  let stored: (...args: unknown[]) => unknown;
+  let stored: (x: number) => number;
   let lib: ffi.Library;
   {
     using libm = ffi.load(LIBM);

@@ -143,7 +143,7 @@ assertType<Equal<ffi.CResult<"i8" | "u64">, number | bigint>>();
 assertType<Equal<ffi.CResult<typeof Vec2>, ffi.StructValue<typeof Vec2.spec>>>();
 const libc = ffi.load("libc.so.6");
 assertType<Equal<ReturnType<typeof libc.call<"int">>, number>>();
-assertType<Equal<ReturnType<ReturnType<typeof libc.fn<"usize">>>, bigint>>();
+assertType<Equal<ReturnType<ReturnType<typeof libc.fn<"usize", []>>>, bigint>>();
 const buf = ffi.buffer(8);
 assertType<Equal<ReturnType<typeof buf.read<"u16">>, number>>();
 

@@ -1,0 +1,68 @@
+/**
+ * How a union, a packed struct or a struct with bitfields or anonymous members is passed by value:
+ * Deno (libffi) describes a struct as a list of member types and has no unions or bitfields, so such
+ * a definition is described by what the calling convention looks at, its eightbytes. Each 8-byte
+ * piece holding only `float`/`double` members is floating point (passed in vector registers),
+ * any other piece integer (general registers), as the System V x86-64 and AAPCS64 classifications
+ * do; the pieces' sizes follow the definition's alignment so that libffi sees the same size.
+ *
+ * @module
+ */
+
+import { kCodec } from "./_codec.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
+import type { StructDefinition } from "./struct.ts";
+
+function fieldsOf(def: { readonly [kCodec]: unknown }): readonly FieldInfo[] {
+  return (def[kCodec] as StructCodec).fields;
+}
+
+/** Whether `def` needs the eightbyte description (not a plain list of its members). @internal */
+export function _needsAbiFields(def: StructDefinition): boolean {
+  return def.kind === "union" || def.packed ||
+    def.spec.some((f) => !Array.isArray(f) || typeof f[2] === "object");
+}
+
+const INT = 1;
+const FLOAT = 2;
+
+/** The Deno struct member types describing `def`'s bytes by eightbyte class. @internal */
+export function _abiFields(def: StructDefinition): Deno.NativeType[] {
+  const cls = new Uint8Array(def.size);
+  mark(def, 0, cls);
+  const out: Deno.NativeType[] = [];
+  const piece = Math.min(def.alignment, 8);
+  for (let k = 0; k < def.size; k += 8) {
+    const end = Math.min(k + 8, def.size);
+    const bytes = cls.subarray(k, end);
+    const isFloat = bytes.includes(FLOAT) && !bytes.includes(INT);
+    for (let at = k; at < end; at += piece) {
+      const n = Math.min(piece, end - at);
+      if (isFloat && n === 8) out.push("f64");
+      else if (isFloat && n === 4) out.push("f32");
+      else if (n === 8) out.push("u64");
+      else if (n === 4) out.push("u32");
+      else if (n === 2) out.push("u16");
+      else for (let i = 0; i < n; i++) out.push("u8");
+    }
+  }
+  return out;
+}
+
+function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array): void {
+  for (const f of fieldsOf(def)) {
+    if (f.bits !== undefined) {
+      cls.fill(INT, base + Math.floor(f.bitOffset / 8), base + Math.ceil((f.bitOffset + f.bits) / 8));
+      continue;
+    }
+    const elem = f.codec.size;
+    for (let i = 0; i < (f.length ?? 1); i++) {
+      const at = base + f.offset + i * elem;
+      if (f.def !== null) mark(f.def as StructDefinition, at, cls);
+      else {
+        const c = f.prim === "f32" || f.prim === "f64" ? FLOAT : INT;
+        for (let b = at; b < at + elem; b++) if (cls[b] !== INT) cls[b] = c;
+      }
+    }
+  }
+}
