@@ -15,6 +15,7 @@
 
 import { Chunk } from "./_chunk.ts";
 import { type Codec, kAllocCString, kCodec } from "./_codec.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _abiFields, _needsAbiFields } from "./_abi.ts";
 import { StructDefinition } from "./struct.ts";
@@ -160,10 +161,35 @@ function structSpec(def: object, where: string): StructSpec {
     align: codec.align,
     native: { struct: fields },
     ffi,
-    key: `{${codec.size}/${codec.align}:${ffi.join(",")}}`,
+    key: codecKey(codec),
   });
   structSpecs.set(def, result);
   return result;
+}
+
+let unknownLayouts = 0;
+const unknownKeys = new WeakMap<object, string>();
+
+/**
+ * A string equal for struct codecs that read and write the same fields at the same places (so one
+ * binding serves definitions made anew at each call site): size, alignment, and each field's name,
+ * offset, type (a nested struct's own key), array length and bit range.
+ */
+function codecKey(codec: Codec): string {
+  const fields = (codec as Partial<StructCodec>).fields;
+  if (!Array.isArray(fields)) {
+    // Not a codec we know the fields of: its own key, shared with nothing.
+    let k = unknownKeys.get(codec);
+    if (k === undefined) unknownKeys.set(codec, k = `?${++unknownLayouts}`);
+    return k;
+  }
+  const parts = (fields as FieldInfo[]).map((f) =>
+    `${JSON.stringify(f.name)}@${f.offset}:${f.def !== null ? codecKey(f.codec) : f.prim}` +
+    `${f.length !== undefined ? `[${f.length}]` : ""}${
+      f.bits !== undefined ? `:${f.bits}@${f.bitOffset}` : ""
+    }`
+  );
+  return `{${codec.size}/${codec.align}:${parts.join(",")}}`;
 }
 
 /**

@@ -384,3 +384,24 @@ Deno.test("structs by value through callbacks and pointers: the register engine 
   const viaCb = ffi.fn(inner, "f64", ["i32"]);
   assert.equal(dot({ x: 1, y: 2 }, { x: viaCb(5), y: 4 }), 6 + 8);
 });
+
+Deno.test("binding caches: same layout with other field names, other spellings, mutated type arrays", () => {
+  const XY = ffi.struct([["x", "f64"], ["y", "f64"]]);
+  const AB = ffi.struct([["a", "f64"], ["b", "f64"]]);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [XY, XY], { x: 1, y: 2 }, { x: 3, y: 4 }), 11);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [AB, AB], { a: 1, b: 2 }, { a: 3, b: 4 }), 11);
+  assert.throws(
+    () => lib.call("fx_vec2_dot", "f64", [AB, AB], { x: 1, y: 2 }, { a: 3, b: 4 }),
+    /no field "x"/,
+  );
+  assert.equal(lib.call("fx_add_i32", "int", ["int", "int32_t"], 2, 3), 5);
+  assert.equal(lib.call("fx_add_i32", "i32", ["i32", "i32"], 2, 3), 5);
+  // A type array changed between calls is read again, never served from a stale cache.
+  const types: ffi.CType[] = ["i32", "i32"];
+  assert.equal(lib.call("fx_add_i32", "i32", types, 2, 3), 5);
+  types[0] = "f64";
+  types[1] = "f64";
+  assert.equal(lib.call("fx_add_f64", "f64", types, 0.5, 0.25), 0.75);
+  types[0] = "i32";
+  assert.throws(() => lib.call("fx_add_i32", "i32", types, 1, 2n), /argument 1 \(f64\)/);
+});
