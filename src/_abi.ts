@@ -29,7 +29,16 @@ const FLOAT = 2;
 /** The Deno struct member types describing `def`'s bytes by eightbyte class. @internal */
 export function _abiFields(def: StructDefinition): Deno.NativeType[] {
   const cls = new Uint8Array(def.size);
-  mark(def, 0, cls);
+  const misaligned = mark(def, 0, cls);
+  // A C compiler passes a struct of 16 bytes or less with a misaligned member (only packing makes one)
+  // in memory; libffi can only describe members at their natural alignment, and would use registers.
+  if (misaligned !== null && def.size <= 16) {
+    throw new TypeError(
+      `Cannot pass a packed struct of ${def.size} bytes by value: its member "${misaligned}" is not at a ` +
+        `multiple of its alignment, so C passes it in memory, which cannot be described to libffi. ` +
+        `Pass a pointer to it instead`,
+    );
+  }
   const out: Deno.NativeType[] = [];
   const piece = Math.min(def.alignment, 8);
   for (let k = 0; k < def.size; k += 8) {
@@ -49,7 +58,9 @@ export function _abiFields(def: StructDefinition): Deno.NativeType[] {
   return out;
 }
 
-function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array): void {
+/** Marks the class of each byte; returns the name of the first misaligned member, or null. */
+function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array): string | null {
+  let misaligned: string | null = null;
   for (const f of fieldsOf(def)) {
     if (f.bits !== undefined) {
       cls.fill(INT, base + Math.floor(f.bitOffset / 8), base + Math.ceil((f.bitOffset + f.bits) / 8));
@@ -58,11 +69,15 @@ function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array
     const elem = f.codec.size;
     for (let i = 0; i < (f.length ?? 1); i++) {
       const at = base + f.offset + i * elem;
-      if (f.def !== null) mark(f.def as StructDefinition, at, cls);
-      else {
+      if (f.def !== null) {
+        const inner = mark(f.def as StructDefinition, at, cls);
+        misaligned ??= inner;
+      } else {
+        if (at % f.codec.align !== 0) misaligned ??= f.name;
         const c = f.prim === "f32" || f.prim === "f64" ? FLOAT : INT;
         for (let b = at; b < at + elem; b++) if (cls[b] !== INT) cls[b] = c;
       }
     }
   }
+  return misaligned;
 }

@@ -66,6 +66,16 @@ const PUNCT = [
   ".",
 ];
 
+const SINGLE = new Set(PUNCT.filter((p) => p.length === 1));
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
+
 /** Parses a C integer literal (`0x1F`, `0644`, `4096UL`); `undefined` if `s` is not one. @internal */
 export function _intLiteral(s: string): bigint | undefined {
   const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/
@@ -133,16 +143,17 @@ export function _tokenize(src: string): Token[] {
       continue;
     }
     atLineStart = false;
-    if (/[A-Za-z_]/.test(ch)) {
+    const code = src.charCodeAt(i);
+    if (isIdentStart(code)) {
       let j = i + 1;
-      while (j < n && /\w/.test(src[j])) j++;
+      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
       out.push({ kind: "ident", text: src.slice(i, j), line, column });
       i = j;
       continue;
     }
-    if (/[0-9]/.test(ch)) {
+    if (code >= 48 && code <= 57) {
       let j = i + 1;
-      while (j < n && /[\w.]/.test(src[j])) j++;
+      while (j < n && (isIdentPart(src.charCodeAt(j)) || src.charCodeAt(j) === 46)) j++;
       const text = src.slice(i, j);
       const value = _intLiteral(text);
       if (value === undefined) {
@@ -152,7 +163,9 @@ export function _tokenize(src: string): Token[] {
       i = j;
       continue;
     }
-    const p = PUNCT.find((q) => src.startsWith(q, i));
+    const p = SINGLE.has(ch) && !(ch === "<" || ch === ">" || ch === ".")
+      ? ch
+      : PUNCT.find((q) => src.startsWith(q, i));
     if (p === undefined) err(`unexpected character '${ch}'`, i, ch);
     out.push({ kind: "punct", text: p!, line, column });
     i += p!.length;

@@ -23,7 +23,7 @@ import { _pending, _release } from "./_defer.ts";
 
 export { _pending, _release };
 import { _rawFromPointerValue, _toPointerValue, kToRaw, type RawPointer } from "./pointer.ts";
-import { _describe, _primitive, type PrimitiveName, typeNames } from "./types.ts";
+import { _describe, _isFunctionType, _primitive, type PrimitiveName, typeNames } from "./types.ts";
 import { FfiError } from "./errors.ts";
 import { _errnoCells } from "./errno.ts";
 
@@ -207,6 +207,8 @@ export function _typeSpec(t: unknown, where: string, isReturn: boolean): TypeSpe
     }
     return spec;
   }
+  // A function type (a Signature from ffi.cdef) is a function pointer.
+  if (_isFunctionType(t)) return primitiveSpecs.get("pointer")!;
   if (typeof t === "object" && t !== null) {
     const struct = structSpec(t, where);
     return {

@@ -100,6 +100,8 @@ class PendingCall {
   readonly owned: unknown[] = [];
   /** JS memory copied in, to be copied back: pairs of (the caller's bytes, the copy C used). */
   readonly copies: Uint8Array[] = [];
+  /** The string slab this call's string copies are in (see `stringCopy`). */
+  slab: Slab | null = null;
   /** An exception a callback of this call threw (on the JS thread), to reject the call with. */
   error: { value: unknown } | null = null;
 
@@ -119,6 +121,7 @@ class PendingCall {
 
   finish(): void {
     pending.delete(this);
+    if (this.slab !== null) this.slab.users--;
     const copies = this.copies;
     for (let i = 0; i < copies.length; i += 2) {
       // Copied back only while the caller's memory is still there (not detached or shrunk meanwhile).
@@ -165,6 +168,66 @@ const SMALL: Partial<Record<PrimitiveName, (v: number) => number>> = {
 };
 
 type Converter = (v: unknown, call: PendingCall) => unknown;
+
+/**
+ * String copies live in slabs of native-addressable memory: a fresh buffer per string costs about a
+ * microsecond to hand to C (its address must be made stable), a slot in a slab a tenth of that. A
+ * slab is only written at its end, so a pending call's strings are never overwritten; once no
+ * pending call uses the current slab it is reused from the start, and a full one is left to the GC
+ * when the last call using it returns.
+ */
+class Slab {
+  readonly u8 = new Uint8Array(SLAB_SIZE);
+  readonly base = Deno.UnsafePointer.of(this.u8)!;
+  top = 0;
+  /** Pending calls with strings in this slab. */
+  users = 0;
+}
+const SLAB_SIZE = 64 * 1024;
+let slab: Slab | null = null;
+
+/** The address of a NUL-terminated UTF-8 copy of `s` that lives until `call` has returned. */
+function stringCopy(s: string, call: PendingCall): Deno.PointerValue {
+  const max = s.length * 3 + 1;
+  if (max > SLAB_SIZE / 4) {
+    const bytes = encoder.encode(s + "\0");
+    call.owned.push(bytes);
+    return Deno.UnsafePointer.of(bytes);
+  }
+  let sl = slab;
+  if (sl === null || (sl.users === 0 && call.slab !== sl)) {
+    sl = slab ??= new Slab();
+    sl.top = 0;
+  }
+  if (sl.top + max > SLAB_SIZE) {
+    // Full: a new slab. The strings of a call stay in one slab, so its old one may stay in use too.
+    if (call.slab !== null) {
+      const bytes = encoder.encode(s + "\0");
+      call.owned.push(bytes);
+      return Deno.UnsafePointer.of(bytes);
+    }
+    sl = slab = new Slab();
+  }
+  const top = sl.top;
+  const u8 = sl.u8;
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= 0x80) break;
+    u8[top + i] = ch;
+  }
+  const end = i === n
+    ? top + n
+    : top + i + encoder.encodeInto(s.slice(i), u8.subarray(top + i, top + max)).written;
+  u8[end] = 0;
+  sl.top = (end + 16) & ~15;
+  if (call.slab === null) {
+    call.slab = sl;
+    sl.users++;
+  }
+  return Deno.UnsafePointer.offset(sl.base, top);
+}
 
 /** The pointer value of a pointer-like argument, holding what it points to. */
 function pointerArg(v: unknown, what: string, call: PendingCall): Deno.PointerValue {
@@ -222,9 +285,7 @@ function converter(t: TypeSpec, denoType: unknown, what: string): Converter {
     case "string":
       return (v, call) => {
         if (typeof v !== "string") return pointerArg(v, what, call);
-        const bytes = encoder.encode(v + "\0");
-        call.owned.push(bytes);
-        return Deno.UnsafePointer.of(bytes);
+        return stringCopy(v, call);
       };
     case "struct":
       return (v, call) => {
@@ -350,6 +411,7 @@ export function _nonblockingFunction(
   const call = (...args: unknown[]): Promise<unknown> => {
     const state = new PendingCall();
     let run: Promise<unknown>;
+    let started = false;
     try {
       if (args.length !== n) {
         throw new TypeError(`${name}${sigText} takes ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`);
@@ -358,6 +420,7 @@ export function _nonblockingFunction(
       for (let i = 0; i < n; i++) native[i] = convs[i](args[i], state);
       if (hold !== null) state.holds.push(hold);
       state.start();
+      started = true;
       try {
         run = start(native, state);
       } catch (e) {
@@ -365,6 +428,7 @@ export function _nonblockingFunction(
         throw e;
       }
     } catch (e) {
+      if (!started && state.slab !== null) state.slab.users--;
       return Promise.reject(e);
     }
     return run.then(
@@ -401,36 +465,53 @@ function errnoEngine(name: string, sig: Signature, target: NonblockingTarget): {
   const writers = sig.args.map((t, i) => slotWriter(t, p.argOffsets[i]));
   const read = slotReader(sig.ret, p.retOffset);
   const native = _native();
+  // The errno cell (errno, last error on Windows, flags) sits after the block, in the same buffer.
+  const cellAt = (p.blockSize + 7) & ~7;
+  // Blocks of calls that have returned, ready for the next call (initialising one costs a native
+  // call and making its address stable about a microsecond).
+  const idle: EngineBlock[] = [];
   return {
-    start(values, state) {
+    start(values, _state) {
       const fn = address();
-      const block = new ArrayBuffer(p.blockSize);
-      const blockPtr = Deno.UnsafePointer.of(block)!;
-      // errno, last error (Windows), flags: bit 0 set means "set errno from cell[0] first".
-      const cell = new Int32Array(4);
+      let b = idle.pop();
+      if (b === undefined || b.fn !== fn) {
+        const buf = new ArrayBuffer(cellAt + 16);
+        const ptr = Deno.UnsafePointer.of(buf)!;
+        const cell = new Int32Array(buf, cellAt, 4);
+        const cellPtr = Deno.UnsafePointer.offset(ptr, cellAt);
+        if (native.lffi_call_block_init(p.handle, ptr, p.blockSize, fn, cellPtr) !== 1) {
+          throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
+        }
+        b = { fn, ptr, d: new DataView(buf), cell };
+      }
       const cells = _errnoCells();
       if ((cells.saved[2] & 1) !== 0) {
         // `ffi.errno(value)` asked for errno = value before the next call: this is the next call.
-        cell[0] = cells.saved[0];
-        cell[2] = 1;
+        b.cell[0] = cells.saved[0];
+        b.cell[2] = 1;
         cells.saved[2] &= ~1;
+      } else {
+        b.cell[2] = 0;
       }
-      if (
-        native.lffi_call_block_init(p.handle, blockPtr, block.byteLength, fn, Deno.UnsafePointer.of(cell)) !==
-          1
-      ) {
-        throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
-      }
-      const d = new DataView(block);
-      for (let i = 0; i < values.length; i++) writers[i](d, values[i]);
-      state.owned.push(block, cell);
-      return native.lffi_call_nonblocking(blockPtr).then(() => ({ d, cell }));
+      for (let i = 0; i < values.length; i++) writers[i](b.d, values[i]);
+      const block = b;
+      return native.lffi_call_nonblocking(b.ptr).then(() => block);
     },
     result(r) {
-      const { d, cell } = r as { d: DataView; cell: Int32Array };
-      return { result: read(d), errno: cell[0] };
+      const b = r as EngineBlock;
+      const out = { result: read(b.d), errno: b.cell[0] };
+      idle.push(b);
+      return out;
     },
   };
+}
+
+/** A call block of the engine with its errno cell, for one call at a time. */
+interface EngineBlock {
+  readonly fn: Deno.PointerValue;
+  readonly ptr: Deno.PointerObject;
+  readonly d: DataView;
+  readonly cell: Int32Array;
 }
 
 /** Writes a converted argument (as Deno would take it) into its slot of a call block. */

@@ -38,6 +38,9 @@ function big(v: unknown): bigint | null {
   return Number.isSafeInteger(v) ? BigInt(v as number) : null;
 }
 
+/** What a fast `set` throws to reach its slow path (see the FAST table). */
+const BAD = 0;
+
 function slowGet(p: FastThis, i: number): unknown {
   return _checkedGet(_st(p), i);
 }
@@ -67,97 +70,165 @@ function slowSet(p: FastThis, i: unknown, v: unknown): void {
 const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
   i8: [Int8Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
+            v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   u8: [Uint8Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
+            v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   i16: [Int16Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
+            v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   u16: [Uint16Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-        Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
+            v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   i32: [Int32Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-        v <= 0xffff_ffff && Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
+            v <= 0xffff_ffff && v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   u32: [Uint32Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if (
-        (i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-        v <= 0xffff_ffff && Number.isInteger(v)
-      ) this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
+            v <= 0xffff_ffff && v % 1 === 0)
+        ) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   f32: [Float32Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (!((i >>> 0) === i && i < this.length && typeof v === "number")) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   f64: [Float64Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
-      if ((i >>> 0) === i && i < this.length && typeof v === "number") this[i] = v;
-      else slowSet(this, i, v);
+      try {
+        if (!((i >>> 0) === i && i < this.length && typeof v === "number")) throw BAD;
+        this[i] = v;
+      } catch {
+        slowSet(this, i, v);
+      }
     },
   }],
   i64: [BigInt64Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
       const b = (i >>> 0) === i && i < this.length ? big(v) : null;
@@ -167,7 +238,11 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
   }],
   u64: [BigUint64Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
       const b = (i >>> 0) === i && i < this.length ? big(v) : null;
@@ -177,7 +252,11 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
   }],
   isize: [BigInt64Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
       const b = (i >>> 0) === i && i < this.length ? big(v) : null;
@@ -187,7 +266,11 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
   }],
   usize: [BigUint64Array, {
     get(i) {
-      return (i >>> 0) === i && i < this.length ? this[i] : slowGet(this, i);
+      // One load: a typed array gives `undefined` for any number that is not an index inside it
+      // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      const v = this[i];
+      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      return v;
     },
     set(i, v) {
       const b = (i >>> 0) === i && i < this.length ? big(v) : null;

@@ -275,7 +275,7 @@ export function callback(
   options?: CallbackOptions,
 ): Callback {
   if (!Array.isArray(argTypes) && (typeof ret === "string" ? /\(/.test(ret) : _isSignatureLike(ret))) {
-    const sig = _toSignature(ret, "ffi.callback()");
+    const sig = _toSignature(ret, "ffi.callback()", false);
     if (sig.variadic) throw new TypeError(`ffi.callback(): a callback cannot be variadic (${sig.name})`);
     options = argTypes as CallbackOptions | undefined;
     ret = sig.ret;

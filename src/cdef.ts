@@ -122,6 +122,7 @@ const KEYWORDS = new Set([
   "union",
   "enum",
   "typedef",
+  "sizeof",
   "__attribute__",
   "__attribute",
 ]);
@@ -218,6 +219,25 @@ class Parser {
   }
 
   // -- declarations
+
+  /**
+   * One function type: a prototype (`int abs(int j)`) or a type name (`int (int, int)`,
+   * `int (*)(const void *, const void *)`), a trailing `;` optional. `undefined` name when unnamed.
+   */
+  functionType(): { name: string | undefined; sig: Signature } {
+    const start = this.#t;
+    const spec = this.#specifiers(false);
+    const d = this.#declarator(true);
+    const t = d.derive(spec.type);
+    this.#attributes();
+    this.#accept(";");
+    if (this.#t.kind !== "eof") throw this.#error("expected the end of the prototype");
+    const f = t.k === "func" ? t : t.k === "ptr" && t.to.k === "func" ? t.to : undefined;
+    if (f === undefined) {
+      throw new CSyntaxError("expected a function prototype", start.line, start.column, start.text);
+    }
+    return { name: d.name, sig: signature(d.name ?? "", f) };
+  }
 
   parse(): void {
     while (this.#t.kind !== "eof") {
@@ -638,6 +658,15 @@ class Parser {
       this.#next();
       return t.value!;
     }
+    if (t.kind === "ident" && t.text === "sizeof") {
+      // `sizeof(type)`, as array lengths in headers use it (`char buf[sizeof(long) * 4]`).
+      this.#next();
+      this.#expect("(", "'(' (sizeof of a type)");
+      const spec = this.#specifiers(false);
+      const d = this.#declarator(true);
+      this.#expect(")", "')'");
+      return BigInt(sizeOfType(d.derive(spec.type), t));
+    }
     if (t.kind === "ident" && !KEYWORDS.has(t.text)) {
       const v = this.#const(t.text);
       if (v === undefined) {
@@ -683,6 +712,20 @@ function valueOf(t: CT, at: Token, where: string): TypeValue {
       }
       return t.rec.def;
   }
+}
+
+/** `sizeof` of a C type, in bytes. */
+function sizeOfType(t: CT, at: Token): number {
+  const where = `ffi.cdef(): line ${at.line}, column ${at.column}`;
+  if (t.k === "array") {
+    if (t.n === undefined) throw new TypeError(`${where}: sizeof of an array of unknown length`);
+    return t.n * sizeOfType(t.of, at);
+  }
+  if (t.k === "void" || t.k === "func") {
+    throw new TypeError(`${where}: sizeof of ${t.k === "void" ? "void" : "a function"}`);
+  }
+  const v = valueOf(t, at, "sizeof");
+  return v instanceof StructDefinition ? v.size : _primitive(v)!.size;
 }
 
 function bitfieldType(t: CT, at: Token): string {
@@ -785,20 +828,26 @@ export function cdef(source: string, ...scopes: CDefs[]): CDefs {
 }
 
 /**
- * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature.
+ * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature;
+ * with `needsName` false, an unnamed function type too (`"int (int, int)"`, for callbacks).
  * @internal
  */
-export function _parsePrototype(proto: string, what: string, ...scopes: CDefs[]): Signature {
+export function _parsePrototype(
+  proto: string,
+  what: string,
+  needsName = true,
+  ...scopes: CDefs[]
+): Signature {
   if (typeof proto !== "string") {
     throw new TypeError(`${what}: expected a C prototype string or a Signature, got ${typeof proto}`);
   }
-  const src = /;\s*$/.test(proto) ? proto : proto + ";";
-  const defs = cdef(src, ...scopes);
-  const sigs = Object.values(defs).filter((v) => _isPrototype(v));
-  if (sigs.length !== 1) {
-    throw new SyntaxError(`${what}: expected one function prototype, got ${JSON.stringify(proto)}`);
+  const p = new Parser(proto, scopes.map(scopeOf));
+  const { name, sig } = p.functionType();
+  if (name === undefined && needsName) {
+    throw new SyntaxError(`${what}: the prototype ${JSON.stringify(proto)} needs the function's name`);
   }
-  return sigs[0] as Signature;
+  prototypes.add(sig);
+  return sig;
 }
 
 /** Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`). @internal */
@@ -817,8 +866,8 @@ export function _isCDefs(x: unknown): boolean {
  * list, as `lib.fn(name, ret, argTypes)` takes them).
  * @internal
  */
-export function _toSignature(x: unknown, what: string): Signature {
-  if (typeof x === "string") return _parsePrototype(x, what);
+export function _toSignature(x: unknown, what: string, needsName = true): Signature {
+  if (typeof x === "string") return _parsePrototype(x, what, needsName);
   if (!_isSignatureLike(x)) {
     throw new TypeError(
       `${what}: expected a C prototype string ("int abs(int j)") or a Signature from ffi.cdef(), got ${

@@ -511,7 +511,17 @@ export class Library {
       // From cdef, only prototypes (not function-pointer typedefs); elsewhere any prototype or Signature.
       const isProto = _isCDefs(defs) ? _isPrototype(v) : typeof v === "string" || _isSignatureLike(v);
       if (!isProto) continue;
-      out[key] = this.#fromSignature(_toSignature(v, `Library.bind(): "${key}"`));
+      try {
+        out[key] = this.#fromSignature(_toSignature(v, `Library.bind(): "${key}"`));
+      } catch (e) {
+        // One prototype that cannot be bound (a type that cannot pass by value) does not stop the
+        // others: its function throws the error when called, as a missing symbol does.
+        out[key] = {
+          [key]: () => {
+            throw e;
+          },
+        }[key];
+      }
     }
     return out;
   }

@@ -36,6 +36,7 @@ import {
 import { _describe, FfiError, kDescribe } from "./errors.ts";
 import { _native } from "./_native.ts";
 import {
+  _isFunctionType,
   _primitive,
   _primitiveOrThrow,
   type AnyString,
@@ -107,6 +108,8 @@ export let _baseOf: (p: RawPointer) => Deno.PointerValue;
 
 /** The `new.target` of wide pointers (see the module documentation): its prototype is RawPointer's. */
 function WidePointer(): void {}
+/** The `new.target` of unmanaged pointers: a prototype below RawPointer's, with native `read`/`write`. */
+function UnmanagedPointer(): void {}
 
 // Constructors of the two hidden classes (see the module documentation); set by RawPointer's static block.
 let managed: (c: Chunk, o: number, lo: number, hi: number) => RawPointer;
@@ -152,12 +155,6 @@ export class RawPointer {
    * 2^53, set at creation and exact (`#o` then only approximates it).
    */
   #x: Deno.PointerValue | undefined;
-  /**
-   * A DataView of exactly the allocation (`[lo, hi)` of the chunk), built on the first access so
-   * that allocating stays cheap: the fast paths' only bounds and liveness check (see `read`).
-   * Undefined for unmanaged memory, which is read natively.
-   */
-  #dv: DataView | undefined;
 
   private constructor(c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) {
     this.#c = c;
@@ -165,7 +162,6 @@ export class RawPointer {
     this.#lo = lo;
     this.#hi = hi;
     this.#x = x;
-    this.#dv = undefined;
   }
 
   /** The address as a number (exact below 2^53, which covers every user-space address). */
@@ -201,39 +197,44 @@ export class RawPointer {
    * ```
    */
   read<T extends CType>(offset: number, ctype: T): CResult<T> {
-    // The fast path (see the module documentation): no branch but the one on `dv`. A bad offset
-    // becomes index -1, which the DataView refuses like any index outside the allocation; every
-    // refusal (bounds, freed or detached memory) lands in the slow path, which checks it all again
-    // and throws the right error. Inlined into the caller, the switch on a literal type folds away.
-    const dv = this.#dv;
-    if (dv !== undefined) {
-      const i = typeof offset === "number" && offset % 1 === 0 ? this.#o - this.#lo + offset : -1;
-      try {
-        switch (ctype) {
-          case "i32":
-            return dv.getInt32(i, true) as CResult<T>;
-          case "u8":
-            return dv.getUint8(i) as CResult<T>;
-          case "f64":
-            return dv.getFloat64(i, true) as CResult<T>;
-          case "u32":
-            return dv.getUint32(i, true) as CResult<T>;
-          case "i8":
-            return dv.getInt8(i) as CResult<T>;
-          case "i16":
-            return dv.getInt16(i, true) as CResult<T>;
-          case "u16":
-            return dv.getUint16(i, true) as CResult<T>;
-          case "f32":
-            return dv.getFloat32(i, true) as CResult<T>;
-          case "i64":
-            return dv.getBigInt64(i, true) as CResult<T>;
-          case "u64":
-            return dv.getBigUint64(i, true) as CResult<T>;
-        }
-      } catch {
-        // Refused: the slow path says why.
+    // The fast path (see the module documentation), without a branch: a bad offset or one outside
+    // the allocation becomes index -1, which the chunk's DataView refuses, as it refuses a dead
+    // chunk (its buffer is detached); every refusal lands in the slow path, which checks it all
+    // again and throws the right error. Inlined into the caller, the switch on a literal type folds
+    // away. Unmanaged pointers have a prototype of their own whose `read` is the slow path.
+    const o = typeof offset === "number" && offset % 1 === 0 ? this.#o + offset : -1;
+    // The index for each access size: `o`, or -1 outside the allocation (see `at`).
+    const lo = +(o >= this.#lo), hi = this.#hi;
+    const i1 = (lo & +(o <= hi - 1)) !== 0 ? o : -1;
+    const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
+    const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
+    const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
+    try {
+      const dv = this.#c!.dv;
+      switch (ctype) {
+        case "i32":
+          return dv.getInt32(i4, true) as CResult<T>;
+        case "u8":
+          return dv.getUint8(i1) as CResult<T>;
+        case "f64":
+          return dv.getFloat64(i8, true) as CResult<T>;
+        case "u32":
+          return dv.getUint32(i4, true) as CResult<T>;
+        case "i8":
+          return dv.getInt8(i1) as CResult<T>;
+        case "i16":
+          return dv.getInt16(i2, true) as CResult<T>;
+        case "u16":
+          return dv.getUint16(i2, true) as CResult<T>;
+        case "f32":
+          return dv.getFloat32(i4, true) as CResult<T>;
+        case "i64":
+          return dv.getBigInt64(i8, true) as CResult<T>;
+        case "u64":
+          return dv.getBigUint64(i8, true) as CResult<T>;
       }
+    } catch {
+      // Refused: the slow path says why.
     }
     return this.#readSlow(offset, ctype) as CResult<T>;
   }
@@ -244,13 +245,7 @@ export class RawPointer {
     const o = this.#at(offset, codec.size, "read", codec.name);
     const c = this.#c;
     if (c === null) return codec.read(null, this.#nbase(), o);
-    this.#dv ??= this.#makeDataView(c);
     return codec.read(c, null, o);
-  }
-
-  /** The DataView of exactly this pointer's allocation, built on its first access. */
-  #makeDataView(c: Chunk): DataView | undefined {
-    return c.alive() ? new DataView(c.buf, this.#lo, this.#hi - this.#lo) : undefined;
   }
 
   /**
@@ -271,46 +266,41 @@ export class RawPointer {
     // As `read`: one branch, then the DataView refuses what is out of bounds or dead; a value the
     // fast path does not take (wrong type, out of range, a number for a 64-bit type) goes to the
     // slow path, which checks it by the value rules and names what was wrong.
-    const dv = this.#dv;
-    if (dv !== undefined) {
-      const i = typeof offset === "number" && offset % 1 === 0 ? this.#o - this.#lo + offset : -1;
-      try {
-        // One small function per type, so that only the one a call site uses is inlined into it.
-        switch (ctype) {
-          case "i32":
-            if (setI32(dv, i, value)) return;
-            break;
-          case "u8":
-            if (setU8(dv, i, value)) return;
-            break;
-          case "f64":
-            if (setF64(dv, i, value)) return;
-            break;
-          case "u32":
-            if (setU32(dv, i, value)) return;
-            break;
-          case "i8":
-            if (setI8(dv, i, value)) return;
-            break;
-          case "i16":
-            if (setI16(dv, i, value)) return;
-            break;
-          case "u16":
-            if (setU16(dv, i, value)) return;
-            break;
-          case "f32":
-            if (setF32(dv, i, value)) return;
-            break;
-          case "i64":
-          case "u64":
-            if (setI64(dv, i, value)) return;
-            break;
-        }
-      } catch {
-        // Refused: the slow path says why.
+    const o = typeof offset === "number" && offset % 1 === 0 ? this.#o + offset : -1;
+    const lo = +(o >= this.#lo), hi = this.#hi;
+    const i1 = (lo & +(o <= hi - 1)) !== 0 ? o : -1;
+    const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
+    const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
+    const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
+    let done = false;
+    try {
+      const dv = this.#c!.dv;
+      // One small function per type, so that only the one a call site uses is inlined into it.
+      switch (ctype) {
+        case "i32":
+          done = setI32(dv, i4, value);
+          break;
+        case "u8":
+          done = setU8(dv, i1, value);
+          break;
+        case "f64":
+          done = setF64(dv, i8, value);
+          break;
+        case "u32":
+          done = setU32(dv, i4, value);
+          break;
+        case "i64":
+        case "u64":
+          done = setI64(dv, i8, value);
+          break;
+        default:
+          // The other types in a function of their own: `write` must stay small enough to inline.
+          done = setOther(dv, ctype, i1, i2, i4, value);
       }
+    } catch {
+      // Refused: the slow path says why.
     }
-    this.#writeSlow(offset, ctype, value);
+    if (!done) this.#writeSlow(offset, ctype, value);
   }
 
   /** `write` of unmanaged memory, of the other types, and every refused write. */
@@ -318,7 +308,6 @@ export class RawPointer {
     const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
     const o = this.#at(offset, codec.size, "write", codec.name);
     const c = this.#c;
-    if (c !== null) this.#dv ??= this.#makeDataView(c);
     const base = c !== null ? null : this.#nbase();
     try {
       codec.write(c, base, o, value, codec.name);
@@ -364,9 +353,7 @@ export class RawPointer {
     const o = this.#o + bytes;
     if (c !== null) {
       if (!Number.isSafeInteger(o)) throw offsetError(bytes, "the result");
-      const p = managed(c, o, this.#lo, this.#hi);
-      p.#dv = this.#dv; // the same allocation: the same DataView
-      return p;
+      return managed(c, o, this.#lo, this.#hi);
     }
     const x = this.#x;
     // Exact in numbers: a safe address that stays safe. Otherwise in bigints, from the exact value.
@@ -509,6 +496,11 @@ export class RawPointer {
     );
   }
 
+  /** Itself: a RawPointer is pointer-like too, so `x[kToRaw]()` works for every pointer-like `x`. */
+  [kToRaw](): RawPointer {
+    return this;
+  }
+
   /** Short description for error messages. */
   [kDescribe](): string {
     return `a RawPointer(0x${this.addr.toString(16)})`;
@@ -530,8 +522,30 @@ export class RawPointer {
     // their own (see the module documentation): constructed with another `new.target` whose
     // prototype is RawPointer's, they are RawPointers in every other respect.
     WidePointer.prototype = RawPointer.prototype;
+    // Unmanaged pointers: reads and writes are native, through the slow paths (the fast ones would
+    // throw and catch on every access, as they have no chunk).
+    UnmanagedPointer.prototype = Object.create(RawPointer.prototype, {
+      read: {
+        value: function read(this: RawPointer, offset: number, ctype: CType): unknown {
+          return this.#readSlow(offset, ctype);
+        },
+        writable: true,
+        configurable: true,
+      },
+      write: {
+        value: function write(this: RawPointer, offset: number, ctype: CType, value: unknown): void {
+          this.#writeSlow(offset, ctype, value);
+        },
+        writable: true,
+        configurable: true,
+      },
+    });
     const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) =>
-      Reflect.construct(RawPointer, [c, o, lo, hi, x], WidePointer) as RawPointer;
+      Reflect.construct(
+        RawPointer,
+        [c, o, lo, hi, x],
+        c === null ? UnmanagedPointer : WidePointer,
+      ) as RawPointer;
     managed = (c, o, lo, hi) =>
       o >= -SMALL && o <= SMALL && hi <= SMALL
         ? new RawPointer(c, o | 0, lo | 0, hi | 0, undefined)
@@ -559,6 +573,10 @@ export class RawPointer {
     isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
 }
+
+// Index computation in `read`/`write`: `o`, or -1 (which every DataView refuses) outside the
+// allocation. Branch-free on purpose: written with `&&` or as an `if`, V8 stopped keeping the loop's
+// loads in registers and a read measured 4-10 times slower.
 
 // The fast-path stores of `RawPointer.write`: each checks the value by the rules of its type (range
 // first, which also rejects NaN and non-numbers cheaply) and returns false for the slow path to
@@ -609,6 +627,21 @@ function setI64(dv: DataView, i: number, v: unknown): boolean {
   if (typeof v !== "bigint" || v < I64_MIN || v > U64_MAX) return false;
   dv.setBigInt64(i, v, true);
   return true;
+}
+
+/** The fast-path stores of the less common types (see `RawPointer.write`); false for the slow path. */
+function setOther(dv: DataView, ctype: unknown, i1: number, i2: number, i4: number, v: unknown): boolean {
+  switch (ctype) {
+    case "i8":
+      return setI8(dv, i1, v);
+    case "i16":
+      return setI16(dv, i2, v);
+    case "u16":
+      return setU16(dv, i2, v);
+    case "f32":
+      return setF32(dv, i4, v);
+  }
+  return false;
 }
 
 function fail(e: unknown): never {
@@ -878,6 +911,8 @@ export function _resolveCodec(ctype: unknown): Codec {
     lastType = ctype;
     return (lastCodec = codec);
   }
+  // A function type (a Signature from ffi.cdef) is a function pointer.
+  if (_isFunctionType(ctype)) return _codecOf("pointer");
   return _codecOf(ctype as string); // throws the TypeError naming it
 }
 

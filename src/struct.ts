@@ -17,7 +17,7 @@ import { _describe } from "./errors.ts";
 import { _layout } from "./layout.ts";
 import { _codecOf, type FieldName, type FieldSpec, type StructType } from "./pointer.ts";
 import { _buildViewClass, type ViewCtor } from "./struct_view.ts";
-import { _primitive, type AnyString, type PrimitiveName } from "./types.ts";
+import { _isFunctionType, _primitive, type AnyString, type PrimitiveName } from "./types.ts";
 
 export type { FieldInfo } from "./_struct_codec.ts";
 
@@ -81,7 +81,9 @@ function parseField(spec: unknown, i: number): ParsedField {
         `anonymous struct or union definition, got ${_describe(spec)}`,
     );
   }
-  const [name, type, length] = spec as [unknown, unknown, unknown];
+  const [name, given, length] = spec as [unknown, unknown, unknown];
+  // A function type (a Signature from ffi.cdef) is a function pointer.
+  const type = _isFunctionType(given) ? "pointer" : given;
   const bitSpec = typeof length === "object" && length !== null ? length as { bits?: unknown } : undefined;
   // C allows unnamed bitfields (`int : 3;`, `int : 0;`): padding that no one reads.
   if (typeof name !== "string" || (name === "" && bitSpec === undefined)) {

@@ -233,6 +233,16 @@ export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
   return info;
 }
 
+/**
+ * Whether `x` is a C function type (a Signature `{ ret, args }`, as `ffi.cdef` gives for a prototype or a
+ * function-pointer typedef): as the type of a field, an argument or a result, a pointer to such a function.
+ * @internal
+ */
+export function _isFunctionType(x: unknown): boolean {
+  return typeof x === "object" && x !== null && "ret" in x && Array.isArray((x as { args?: unknown }).args) &&
+    !("spec" in x);
+}
+
 /** Every accepted primitive type name, aliases included. */
 export const typeNames: readonly CTypeName[] = Object.freeze([...byName.keys()] as CTypeName[]);
 

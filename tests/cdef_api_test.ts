@@ -166,6 +166,13 @@ Deno.test("ffi.callback(fn, signature) and (fn, prototype string)", () => {
   assert.equal(invoke(2, 3), 5);
   assert.equal(ffi.fn(mul.ptr, binop)(4, 5), 20);
   assert.throws(() => ffi.callback(() => 0, "int f(int, ...)"), /variadic/);
+  // An unnamed function type works for callbacks (a prototype for lib.fn needs the name).
+  using sub = ffi.callback((a: number, b: number) => a - b, "int (int, int)");
+  using sub2 = ffi.callback((a: number, b: number) => a - b, "int (*)(int a, int b);");
+  assert.equal(ffi.fn(sub, binop)(5, 3), 2);
+  assert.equal(ffi.fn(sub2, binop)(5, 3), 2);
+  using libc = ffi.load("libc.so.6");
+  assert.throws(() => libc.fn("int (int)"), { name: "SyntaxError", message: /name/ });
   void fx;
 });
 
@@ -266,4 +273,32 @@ Deno.test("the list form of lib.fn is typed: tests/types_check/fn_fail.ts fails 
   assert.equal(success, false, output);
   const reported = [...output.matchAll(/fn_fail\.ts:(\d+):\d+/g)].map((m) => Number(m[1]));
   assert.deepEqual([...new Set(reported)].sort((a, b) => a - b), marked, output);
+});
+
+Deno.test("a function-pointer typedef is a pointer type wherever a type goes; sizeof in constant expressions", () => {
+  const d = ffi.cdef(`
+    typedef int (*cmp_fn)(const void *, const void *);
+    struct sorter { cmp_fn cmp; int (*inline_fn)(int); char buf[sizeof(long) * 2]; };
+    enum { PTR_SIZE = sizeof(void *), PAIR = sizeof(struct pair { int a; double b; }) };
+  `);
+  assert.equal(ffi.sizeof(d.cmp_fn), 8);
+  assert.equal(ffi.alignof(d.cmp_fn), 8);
+  assert.equal(ffi.struct([["f", d.cmp_fn]]).size, 8);
+  assert.equal(d.sorter.offsetOf("inline_fn"), 8);
+  assert.equal(d.sorter.sizeOf("buf"), 16);
+  assert.deepEqual([d.PTR_SIZE, d.PAIR], [8, 16]);
+  using libc = ffi.load("libc.so.6");
+  const qsort = libc.fn("qsort", "void", ["void *", "size_t", "size_t", d.cmp_fn]);
+  using arena = ffi.arena();
+  const ints = ffi.cast(arena.allocArray("int", 3), "int", 3);
+  [3, 1, 2].forEach((v, i) => ints[i] = v);
+  using cmp = ffi.callback(
+    (a: ffi.RawPointer, b: ffi.RawPointer) => a.read(0, "int") - b.read(0, "int"),
+    d.cmp_fn,
+  );
+  qsort(ints, 3, 4, cmp);
+  assert.deepEqual([...ints], [1, 2, 3]);
+  const s = ffi.view(arena.allocType(d.sorter), d.sorter);
+  s.cmp = cmp;
+  assert.equal(s.cmp.addr, cmp.ptr.addr);
 });

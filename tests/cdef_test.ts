@@ -256,3 +256,21 @@ Deno.test("cdef: an unknown type name or impossible spelling is a TypeError nami
   assert.throws(() => ffi.cdef("class A { int x; };"), TypeError);
   assert.throws(() => ffi.cdef("namespace x {}"), TypeError);
 });
+
+Deno.test("packed structs by value: in memory above 16 bytes, as C does; refused (clearly) where C would use memory for a small one", () => {
+  const big = fx.bind(ffi.cdef(
+    `double lffi_fx_c_big_packed_sum(struct fx_big_packed p);
+     struct fx_big_packed lffi_fx_c_big_packed_make(double a);`,
+    defs,
+  ));
+  assert.equal(defs.fx_big_packed.size, 21);
+  assert.equal(big.lffi_fx_c_big_packed_sum({ tag: 1, a: 0.5, b: 0.25, c: 100 }), 101.75);
+  assert.deepEqual(big.lffi_fx_c_big_packed_make(1.5), { tag: 7, a: 1.5, b: 3, c: 9 });
+  // struct fx_packed (15 bytes, `value` at offset 1): C passes it in memory, libffi cannot say so.
+  const small = fx.bind(ffi.cdef("double lffi_fx_nothing(struct fx_packed p);", defs));
+  assert.throws(() => small.lffi_fx_nothing({}), {
+    name: "TypeError",
+    message: /packed struct of 15 bytes.*"value"/,
+  });
+  assert.throws(() => fx.fn("lffi_fx_nothing", "f64", [defs.fx_packed]), TypeError);
+});

@@ -493,3 +493,23 @@ Deno.test("prototype forms: nonblocking functions and thread-safe callbacks from
   const usleep = libc.fn("int usleep(unsigned int usec);", { nonblocking: true });
   assert.equal(await within(5000, "usleep", usleep(1000)), 0);
 });
+
+Deno.test("memory: string copies of many overlapping calls never overwrite one another", async () => {
+  using lib = ffi.load(FIXTURE);
+  const sum = lib.fn("fx_sleep_sum", "u64", ["string", "usize", "u32"], { nonblocking: true });
+  const enc = new TextEncoder();
+  let seed = 7;
+  const rand = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  const calls: Promise<unknown>[] = [];
+  const expected: bigint[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 50; i++) {
+      const s = (rand(2) === 0 ? "é" : "x").repeat(1 + rand(3000));
+      const bytes = enc.encode(s);
+      expected.push(bytes.reduce((a, b) => a + BigInt(b), 0n));
+      calls.push(sum(s, bytes.length, rand(20)));
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.deepEqual(await within(20_000, "200 calls", Promise.all(calls)), expected);
+});
