@@ -91,6 +91,7 @@ export class Callback {
     this.#gate = gate;
     this.#hold = hold;
     this.#threadSafe = threadSafe;
+    this.#keepsAlive = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
     gates.set(this.#ptr, { open: true });
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
@@ -102,6 +103,48 @@ export class Callback {
   /** Whether C may call it from any thread (made with `{ threadSafe: true }`). */
   get threadSafe(): boolean {
     return this.#threadSafe;
+  }
+
+  /** Whether the open callback keeps the program running (see {@linkcode Callback.unref}). */
+  #keepsAlive = false;
+
+  /**
+   * Lets the program end while this thread-safe callback is open, as `unref()` does for a timer
+   * (for a callback C may or may not call, such as a log hook). {@linkcode Callback.ref} undoes it.
+   * Does nothing once closed.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   *
+   * const onLog = ffi.callback((_level: number) => {}, "void", ["i32"], { threadSafe: true });
+   * onLog.unref(); // the program may end without closing it
+   * onLog.close();
+   * ```
+   */
+  unref(): void {
+    if (this.#deno === null || !this.#keepsAlive) return;
+    this.#deno.unref();
+    this.#keepsAlive = false;
+  }
+
+  /**
+   * Makes the open callback keep the program running until it is closed: what `threadSafe: true`
+   * does from the start; undoes {@linkcode Callback.unref}. Does nothing once closed.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   *
+   * using onEvent = ffi.callback(() => {}, "void", [], { threadSafe: true });
+   * onEvent.unref();
+   * onEvent.ref(); // keeps the program alive again until closed
+   * ```
+   */
+  ref(): void {
+    if (this.#deno === null || this.#keepsAlive) return;
+    this.#deno.ref();
+    this.#keepsAlive = true;
   }
 
   /** The C function pointer. Throws once the callback is closed. */
