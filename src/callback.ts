@@ -335,13 +335,19 @@ export function callback(
     result: sig.ret.native,
   } as Deno.UnsafeCallbackDefinition;
   const hold = new _Hold();
+  const report = threadSafe ? errorReporter(onError) : null;
   const gate = {
     open: true,
     closedError: () => new FfiError(`C called ${label} after it was closed`),
     // Thrown while C ran it for a pending nonblocking call: that call rejects with it.
-    claim: (e: unknown) => _claimCallbackError(hold, e),
+    claim: (e: unknown): boolean => {
+      if (report === null) return _claimCallbackError(hold, e);
+      // A thread-safe callback's bad result (checked after it returned): where its exceptions go.
+      report(e);
+      return true;
+    },
   };
-  const body = threadSafe ? reportingErrors(fn, sig.ret, onError) : fn;
+  const body = report === null ? fn : reportingErrors(fn, sig.ret, report);
   const wrapper = _compileCallback(label, sig, body, gate);
   const deno = threadSafe
     ? Deno.UnsafeCallback.threadSafe(def, wrapper as never)
@@ -389,10 +395,24 @@ function reportingErrors(
   // deno-lint-ignore no-explicit-any -- as in `callback`
   fn: (...args: any[]) => unknown,
   ret: TypeSpec,
-  onError: ((error: unknown) => void) | undefined,
+  report: (error: unknown) => void,
 ): (...args: unknown[]) => unknown {
   const zero = zeroOf(ret);
-  const report = (error: unknown) => {
+  const reporting = function (...args: unknown[]): unknown {
+    try {
+      return fn(...args);
+    } catch (e) {
+      report(e);
+      return typeof zero === "function" ? zero() : zero;
+    }
+  };
+  Object.defineProperty(reporting, "name", { value: fn.name });
+  return reporting;
+}
+
+/** Hands a thread-safe callback's exception to `onError`, or reports it as uncaught. */
+function errorReporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  return (error: unknown) => {
     if (onError === undefined) {
       // After C has its zero value: `reportError` with no listener ends the program.
       queueMicrotask(() => reportError(error));
@@ -404,16 +424,6 @@ function reportingErrors(
       queueMicrotask(() => reportError(e));
     }
   };
-  const reporting = function (...args: unknown[]): unknown {
-    try {
-      return fn(...args);
-    } catch (e) {
-      report(e);
-      return typeof zero === "function" ? zero() : zero;
-    }
-  };
-  Object.defineProperty(reporting, "name", { value: fn.name });
-  return reporting;
 }
 
 /** The zero value of a C type as a callback result (a function for a struct: a fresh object). */

@@ -538,3 +538,17 @@ Deno.test("threads: unref() lets the program end with a thread-safe callback ope
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.trim(), "closing");
 });
+
+Deno.test("threads: a thread-safe callback's bad result goes to onError too, and C gets 0", async () => {
+  using lib = ffi.load(FIXTURE);
+  const run = lib.fn("fx_thread_call_cb", "i64", ["pointer", "i32"], { nonblocking: true });
+  const errors: unknown[] = [];
+  using cb = ffi.callback((i: number) => (i === 1 ? "one" : 5), "i32", ["i32"], {
+    threadSafe: true,
+    onError: (e) => errors.push(e),
+  });
+  assert.equal(await within(10_000, "fx_thread_call_cb", run(cb, 3)), 10n);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof TypeError);
+});
