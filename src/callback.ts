@@ -91,6 +91,7 @@ export class Callback {
     this.#gate = gate;
     this.#hold = hold;
     this.#threadSafe = threadSafe;
+    this.#keepsAlive = threadSafe;
     this.#ptr = _rawFromPointerValue(deno.pointer);
     gates.set(this.#ptr, { open: true });
     this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
@@ -102,6 +103,48 @@ export class Callback {
   /** Whether C may call it from any thread (made with `{ threadSafe: true }`). */
   get threadSafe(): boolean {
     return this.#threadSafe;
+  }
+
+  /** Whether the open callback keeps the program running (see {@linkcode Callback.unref}). */
+  #keepsAlive = false;
+
+  /**
+   * Lets the program end while this thread-safe callback is open, as `unref()` does for a timer
+   * (for a callback C may or may not call, such as a log hook). {@linkcode Callback.ref} undoes it.
+   * Does nothing once closed.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   *
+   * const onLog = ffi.callback((_level: number) => {}, "void", ["i32"], { threadSafe: true });
+   * onLog.unref(); // the program may end without closing it
+   * onLog.close();
+   * ```
+   */
+  unref(): void {
+    if (this.#deno === null || !this.#keepsAlive) return;
+    this.#deno.unref();
+    this.#keepsAlive = false;
+  }
+
+  /**
+   * Makes the open callback keep the program running until it is closed: what `threadSafe: true`
+   * does from the start; undoes {@linkcode Callback.unref}. Does nothing once closed.
+   *
+   * @example
+   * ```ts
+   * import * as ffi from "@x/lune-ffi";
+   *
+   * using onEvent = ffi.callback(() => {}, "void", [], { threadSafe: true });
+   * onEvent.unref();
+   * onEvent.ref(); // keeps the program alive again until closed
+   * ```
+   */
+  ref(): void {
+    if (this.#deno === null || this.#keepsAlive) return;
+    this.#deno.ref();
+    this.#keepsAlive = true;
   }
 
   /** The C function pointer. Throws once the callback is closed. */
@@ -292,13 +335,19 @@ export function callback(
     result: sig.ret.native,
   } as Deno.UnsafeCallbackDefinition;
   const hold = new _Hold();
+  const report = threadSafe ? errorReporter(onError) : null;
   const gate = {
     open: true,
     closedError: () => new FfiError(`C called ${label} after it was closed`),
     // Thrown while C ran it for a pending nonblocking call: that call rejects with it.
-    claim: (e: unknown) => _claimCallbackError(hold, e),
+    claim: (e: unknown): boolean => {
+      if (report === null) return _claimCallbackError(hold, e);
+      // A thread-safe callback's bad result (checked after it returned): where its exceptions go.
+      report(e);
+      return true;
+    },
   };
-  const body = threadSafe ? reportingErrors(fn, sig.ret, onError) : fn;
+  const body = report === null ? fn : reportingErrors(fn, sig.ret, report);
   const wrapper = _compileCallback(label, sig, body, gate);
   const deno = threadSafe
     ? Deno.UnsafeCallback.threadSafe(def, wrapper as never)
@@ -346,10 +395,24 @@ function reportingErrors(
   // deno-lint-ignore no-explicit-any -- as in `callback`
   fn: (...args: any[]) => unknown,
   ret: TypeSpec,
-  onError: ((error: unknown) => void) | undefined,
+  report: (error: unknown) => void,
 ): (...args: unknown[]) => unknown {
   const zero = zeroOf(ret);
-  const report = (error: unknown) => {
+  const reporting = function (...args: unknown[]): unknown {
+    try {
+      return fn(...args);
+    } catch (e) {
+      report(e);
+      return typeof zero === "function" ? zero() : zero;
+    }
+  };
+  Object.defineProperty(reporting, "name", { value: fn.name });
+  return reporting;
+}
+
+/** Hands a thread-safe callback's exception to `onError`, or reports it as uncaught. */
+function errorReporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  return (error: unknown) => {
     if (onError === undefined) {
       // After C has its zero value: `reportError` with no listener ends the program.
       queueMicrotask(() => reportError(error));
@@ -361,16 +424,6 @@ function reportingErrors(
       queueMicrotask(() => reportError(e));
     }
   };
-  const reporting = function (...args: unknown[]): unknown {
-    try {
-      return fn(...args);
-    } catch (e) {
-      report(e);
-      return typeof zero === "function" ? zero() : zero;
-    }
-  };
-  Object.defineProperty(reporting, "name", { value: fn.name });
-  return reporting;
 }
 
 /** The zero value of a C type as a callback result (a function for a struct: a fresh object). */

@@ -440,11 +440,7 @@ export class Library {
       if (ret !== undefined) {
         const o = _callOptions(ret, `Library.fn("${sig.name}")`);
         if (o.nonblocking) {
-          if (sig.variadic) {
-            throw new TypeError(
-              `Library.fn("${sig.name}"): a variadic prototype cannot be nonblocking: use the list form`,
-            );
-          }
+          if (sig.variadic) return this.#nonblockingVariadic(sig, o);
           return this.#nonblocking(sig.name, sig.ret, sig.args, o);
         }
       }
@@ -501,6 +497,44 @@ export class Library {
       }
     }
     return out;
+  }
+
+  /**
+   * The nonblocking function of a variadic prototype: like its synchronous one, it takes each extra
+   * argument as a C type and a value, and each list of types gets its own nonblocking binding.
+   */
+  #nonblockingVariadic(sig: CSignature, options: { errno: boolean }): (...args: never[]) => unknown {
+    const n = sig.args.length;
+    const name = sig.name;
+    const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    const bindTypes = (types: CType[]) => this.#nonblocking(name, sig.ret, types, options);
+    return {
+      [name](...args: unknown[]): Promise<unknown> {
+        try {
+          if (args.length < n || (args.length - n) % 2 !== 0) {
+            throw new TypeError(
+              `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+                `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+            );
+          }
+          const types: CType[] = [...sig.args];
+          const values = args.slice(0, n);
+          for (let i = n; i < args.length; i += 2) {
+            types.push(args[i] as CType);
+            values.push(args[i + 1]);
+          }
+          const key = types.every((t) => typeof t === "string") ? types.join(",") : null;
+          let f = key === null ? undefined : bound.get(key);
+          if (f === undefined) {
+            f = bindTypes(types);
+            if (key !== null) bound.set(key, f);
+          }
+          return f(...values);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+    }[name] as (...args: never[]) => unknown;
   }
 
   #fromSignature(sig: CSignature): (...args: never[]) => unknown {

@@ -513,3 +513,42 @@ Deno.test("memory: string copies of many overlapping calls never overwrite one a
   }
   assert.deepEqual(await within(20_000, "200 calls", Promise.all(calls)), expected);
 });
+
+Deno.test("prototype forms: a variadic prototype called nonblocking takes (type, value) pairs as its synchronous form", async () => {
+  using libc = ffi.load("libc.so.6");
+  const snprintf = libc.fn("int snprintf(char *buf, size_t n, const char *fmt, ...)", { nonblocking: true });
+  using arena = ffi.arena();
+  const buf = arena.alloc(64);
+  assert.equal(await snprintf(buf, 64, "%d-%.1f-%s", "int", 7, "double", 2.5, "char*", "x"), 7);
+  assert.equal(ffi.string(buf), "7-2.5-x");
+  assert.equal(await snprintf(buf, 64, "%d", "int", 8), 1);
+  assert.equal(ffi.string(buf), "8");
+  await assert.rejects(snprintf(buf, 64, "%d", "int"), /variadic/);
+});
+
+Deno.test("threads: unref() lets the program end with a thread-safe callback open; ref() undoes it", async () => {
+  const r = await child(`
+    const a = ffi.callback(() => {}, "void", [], { threadSafe: true });
+    a.unref();
+    const b = ffi.callback(() => {}, "void", [], { threadSafe: true });
+    b.unref();
+    b.ref();
+    setTimeout(() => { console.log("closing"); b.close(); }, 100);
+  `);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim(), "closing");
+});
+
+Deno.test("threads: a thread-safe callback's bad result goes to onError too, and C gets 0", async () => {
+  using lib = ffi.load(FIXTURE);
+  const run = lib.fn("fx_thread_call_cb", "i64", ["pointer", "i32"], { nonblocking: true });
+  const errors: unknown[] = [];
+  using cb = ffi.callback((i: number) => (i === 1 ? "one" : 5), "i32", ["i32"], {
+    threadSafe: true,
+    onError: (e) => errors.push(e),
+  });
+  assert.equal(await within(10_000, "fx_thread_call_cb", run(cb, 3)), 10n);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof TypeError);
+});
