@@ -121,6 +121,18 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   await assert.rejects(lib.fn("no_such_fn", "i32", [], { nonblocking: true })(), /no_such_fn/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblocking: 1 } as never), TypeError);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblock: true } as never), /nonblock/);
+  const store = lib.fn("fx_store_i32", "void", ["pointer", "i32"], { nonblocking: true });
+  const arena = ffi.arena();
+  const dead = arena.alloc(4);
+  arena.reset();
+  await assert.rejects(store(dead, 1), /freed/);
+  const cb = ffi.callback(() => 0, "i32", ["i32"]);
+  const ptr = cb.ptr;
+  cb.close();
+  await assert.rejects(
+    lib.fn("fx_sleep_call", "i32", ["pointer", "i32", "u32"], { nonblocking: true })(ptr, 1, 0),
+    /closed callback/,
+  );
   lib.close();
   await assert.rejects(add(1, 2), /library closed/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true }), /library closed/);
