@@ -237,7 +237,17 @@ export function _signature(what: string, ret: unknown, argTypes: unknown): Signa
       `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`,
     );
   }
-  const args = argTypes.map((t, i) => _typeSpec(t, `argument ${i} of ${what}`, false));
+  // A plain loop: `map` skips the holes of a sparse list (`["i32", , "i32"]`), which then reached the
+  // generated code as a syntax error.
+  const args = [];
+  for (let i = 0; i < argTypes.length; i++) {
+    if (!(i in argTypes)) {
+      throw new TypeError(
+        `Invalid argument types for ${what}: argument ${i} has no type (a hole in the list)`,
+      );
+    }
+    args.push(_typeSpec(argTypes[i], `argument ${i} of ${what}`, false));
+  }
   return { ret: _typeSpec(ret, `the return value of ${what}`, true), args };
 }
 
@@ -280,7 +290,15 @@ function pointerArg(x: unknown, what: string): Deno.PointerValue {
     typeof x === "object" && x !== null && !(kToRaw in x) &&
     (ArrayBuffer.isView(x) || x instanceof ArrayBuffer)
   ) {
-    return Deno.UnsafePointer.of(x);
+    const p = Deno.UnsafePointer.of(x);
+    // Deno gives null for a detached or empty buffer: C would get NULL where the caller meant memory.
+    if (p === null) {
+      throw new TypeError(
+        `Cannot pass ${_describe(x)} as a pointer for ${what}: it has no memory (detached or empty); ` +
+          `pass null for NULL`,
+      );
+    }
+    return p;
   }
   return _toPointerValue(x, what);
 }

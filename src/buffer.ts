@@ -135,7 +135,11 @@ export class Buffer {
       src = bytes;
     } else if (Array.isArray(bytes)) {
       src = new Uint8Array(bytes.length);
-      bytes.forEach((b, i) => src[i] = _int(b, "u8", `Buffer.writeBytes() byte ${i}`));
+      // A plain loop, not forEach: forEach skips the holes of a sparse array, which wrote 0 there.
+      for (let i = 0; i < bytes.length; i++) {
+        if (!(i in bytes)) throw new TypeError(`Buffer.writeBytes(): bytes has a hole at index ${i}`);
+        src[i] = _int(bytes[i], "u8", `Buffer.writeBytes() byte ${i}`);
+      }
     } else {
       throw new TypeError(
         `Buffer.writeBytes(): expected a Uint8Array or an array of bytes, got ${_describe(bytes)}`,

@@ -6,7 +6,16 @@
 
 import { _native } from "./_native.ts";
 import { _intIn } from "./_values.ts";
-import { _baseOf, _checkRange, _rawOf, type CType, kToRaw, type PointerLike, RawPointer } from "./pointer.ts";
+import {
+  _baseOf,
+  _checkRange,
+  _rawOf,
+  _span,
+  type CType,
+  kToRaw,
+  type PointerLike,
+  RawPointer,
+} from "./pointer.ts";
 import type { CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
@@ -90,8 +99,30 @@ export function write(ptr: PointerLike, offset: number, ctype: CType, value: unk
 }
 
 /**
- * Copies `len` bytes from `src` to `dst` (memmove: the ranges may overlap). Managed pointers are
- * bounds-checked on both sides before anything is copied.
+ * The bytes of a JS ArrayBuffer or view, or null for anything else (a TypedPointer is a typed array
+ * too, but a pointer first: its bounds are its allocation's).
+ */
+function jsBytes(x: unknown): Uint8Array | null {
+  if (typeof x !== "object" || x === null || K_TO_RAW in x) return null;
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  return null;
+}
+
+function jsRange(bytes: Uint8Array, n: number, side: string): Uint8Array {
+  if (n > bytes.length) {
+    throw new RangeError(
+      `ffi.copy(): ${n} bytes do not fit in the ${side}: a JS buffer of ${bytes.length} bytes`,
+    );
+  }
+  return bytes.subarray(0, n);
+}
+
+/**
+ * Copies `len` bytes from `src` to `dst` (memmove: the ranges may overlap). Either side may also be a
+ * JS `ArrayBuffer` or typed array (or DataView). Both sides are bounds-checked (managed pointers
+ * against their allocation, JS memory against its length) before anything is copied: a `RangeError`
+ * copies nothing.
  *
  * @example
  * ```ts
@@ -103,16 +134,56 @@ export function write(ptr: PointerLike, offset: number, ctype: CType, value: unk
  * a.write(0, "f64", Math.PI);
  * ffi.copy(b, a, 8);
  * assert.equal(b.read(0, "f64"), Math.PI);
+ *
+ * const bytes = new TextEncoder().encode("hi!");
+ * ffi.copy(a, bytes, 3); // from JS memory
+ * const back = new Uint8Array(3);
+ * ffi.copy(back, a, 3); // to JS memory
+ * assert.equal(new TextDecoder().decode(back), "hi!");
  * ```
  */
-export function copy(dst: PointerLike, src: PointerLike, len: number): void {
-  const d = dst instanceof RawPointer ? dst : rawArg(dst, "ffi.copy()", "dst");
-  const s = src instanceof RawPointer ? src : rawArg(src, "ffi.copy()", "src");
+export function copy(
+  dst: PointerLike | ArrayBuffer | ArrayBufferView,
+  src: PointerLike | ArrayBuffer | ArrayBufferView,
+  len: number,
+): void {
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
-  const dOff = _checkRange(d, 0, n, "write (ffi.copy() destination)");
-  const sOff = _checkRange(s, 0, n, "read (ffi.copy() source)");
-  if (n === 0) return;
-  _native().lffi_mem_copy(_baseOf(d), dOff, _baseOf(s), sOff, n);
+  const dJs = dst instanceof RawPointer ? null : jsBytes(dst);
+  const sJs = src instanceof RawPointer ? null : jsBytes(src);
+  if (dJs === null && sJs === null) {
+    const d = dst instanceof RawPointer ? dst : rawArg(dst, "ffi.copy()", "dst");
+    const s = src instanceof RawPointer ? src : rawArg(src, "ffi.copy()", "src");
+    const dOff = _checkRange(d, 0, n, "write (ffi.copy() destination)");
+    const sOff = _checkRange(s, 0, n, "read (ffi.copy() source)");
+    if (n === 0) return;
+    _native().lffi_mem_copy(_baseOf(d), dOff, _baseOf(s), sOff, n);
+    return;
+  }
+  if (dJs !== null && sJs !== null) {
+    // JS to JS: `set` copies as memmove does when both share a buffer.
+    jsRange(dJs, n, "destination").set(jsRange(sJs, n, "source"));
+    return;
+  }
+  // One side is JS memory: both become Uint8Arrays, copied with `set` (which also handles the
+  // case of a TypedPointer given as JS memory's neighbour in the same chunk).
+  const to = dJs !== null
+    ? jsRange(dJs, n, "destination")
+    : pointerBytes(rawArg(dst, "ffi.copy()", "dst"), n, "write (ffi.copy() destination)");
+  const from = sJs !== null
+    ? jsRange(sJs, n, "source")
+    : pointerBytes(rawArg(src, "ffi.copy()", "src"), n, "read (ffi.copy() source)");
+  to.set(from);
+}
+
+/** The `n` bytes at a pointer as a Uint8Array, checked as native access would be. */
+function pointerBytes(p: RawPointer, n: number, verb: string): Uint8Array {
+  const off = _checkRange(p, 0, n, verb);
+  if (n === 0) return new Uint8Array(0);
+  const chunk = _span(p).chunk;
+  if (chunk !== null) return chunk.u8.subarray(off, off + n);
+  const base = _baseOf(p);
+  const at = base === null ? Deno.UnsafePointer.create(BigInt(off)) : Deno.UnsafePointer.offset(base, off);
+  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(at!, n));
 }
 
 /**

@@ -265,7 +265,12 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
       throw new TypeError(`${fn}: a ${isUnion ? "union" : "struct"} needs at least one field`);
     }
     const packed = options?.packed === true;
-    const parsed = fields.map((spec, i) => parseField(spec, i));
+    const parsed: ParsedField[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      // `map` would skip the holes of a sparse list, which then broke the layout with a vague error.
+      if (!(i in fields)) throw new TypeError(`ffi.struct(): field ${i} is missing (a hole in the list)`);
+      parsed.push(parseField(fields[i], i));
+    }
     const layout = _layout(
       parsed.map((f) => ({ size: f.size, align: f.align, bits: f.bits, unnamed: f.name === "" })),
       { union: isUnion, packed },

@@ -114,9 +114,11 @@ Deno.test("copy() and fill() argument errors", () => {
     assert.throws(() => ffi.fill(a, len as unknown as number, 0), TypeError);
   }
   for (const bad of [null, 0x1000, {}, new Uint8Array(8)]) {
+    assert.throws(() => ffi.fill(bad as unknown as ffi.RawPointer, 1, 0), TypeError);
+    // copy() also takes JS memory (API.md, "Moving bytes between JavaScript and C").
+    if (bad instanceof Uint8Array) continue;
     assert.throws(() => ffi.copy(bad as unknown as ffi.RawPointer, b, 1), TypeError);
     assert.throws(() => ffi.copy(a, bad as unknown as ffi.RawPointer, 1), TypeError);
-    assert.throws(() => ffi.fill(bad as unknown as ffi.RawPointer, 1, 0), TypeError);
   }
 });
 
@@ -179,4 +181,30 @@ Deno.test("fill() of big blocks (a dedicated chunk) reaches the last byte", () =
   assert.equal(p.read(n - 1, "u8"), 0x3c);
   assert.equal(p.read(0, "u8"), 0x3c);
   assert.ok(bytesOf(p, n).every((x) => x === 0x3c));
+});
+
+Deno.test("copy() moves bytes between JS typed arrays or ArrayBuffers and C memory, checked on both sides", () => {
+  using arena = ffi.arena();
+  const p = arena.alloc(16);
+  ffi.copy(p, new TextEncoder().encode("hey"), 3);
+  const back = new Uint8Array(3);
+  ffi.copy(back, p, 3);
+  assert.equal(new TextDecoder().decode(back), "hey");
+  const ab = new ArrayBuffer(4);
+  ffi.copy(ab, p, 2);
+  assert.deepEqual([...new Uint8Array(ab)], [104, 101, 0, 0]);
+  // Past the end of the JS side: a RangeError, and nothing copied.
+  assert.throws(() => ffi.copy(back, p, 4), RangeError);
+  assert.throws(() => ffi.copy(p, back, 17), RangeError);
+  assert.equal(p.read(3, "u8"), 0);
+  // JS to JS is memmove.
+  const x = new Uint8Array([1, 2, 3, 4, 5]);
+  ffi.copy(x.subarray(1), x, 4);
+  assert.deepEqual([...x], [1, 1, 2, 3, 4]);
+  // A numeric TypedPointer is a typed array: it decodes, and keeps set(array, offset?).
+  const bytes = ffi.cast(p, "u8", 3);
+  bytes.set([72, 73], 1);
+  assert.equal(new TextDecoder().decode(bytes), "hHI");
+  arena.reset();
+  assert.throws(() => ffi.copy(back, p, 1), /freed/);
 });
