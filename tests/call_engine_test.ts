@@ -7,6 +7,7 @@
 import * as ffi from "../mod.ts";
 import assert from "node:assert/strict";
 import { FIXTURE } from "./_fixture.ts";
+import { _engineOptions } from "../src/_engine.ts";
 
 const lib = ffi.load(FIXTURE);
 
@@ -334,4 +335,73 @@ Deno.test("a getter or kToRaw that frees an earlier argument's memory makes the 
   }
   void q;
   void evilRaw;
+});
+
+Deno.test("the libffi engine (used where the register engine is not) passes the same shapes", () => {
+  const was = _engineOptions.libffi;
+  _engineOptions.libffi = true;
+  try {
+    const sym = (n: string) => lib.getSymbol(n)!;
+    for (
+      const [name, def, input, want] of [
+        ["fx_f3_scale", F3, { x: 1.5, y: -2.25, z: 0.5 }, { x: 4.5, y: -6.75, z: 1.5 }],
+        ["fx_di_scale", DI, { d: 0.5, n: 9n }, { d: 1.5, n: 27n }],
+        ["fx_ifd_scale", IFD, { a: -3, b: 0.5, c: 2.25 }, { a: -9, b: 1.5, c: 6.75 }],
+        ["fx_vec3_scale", Vec3, { x: 1, y: -2, z: 0.5 }, { x: 3, y: -6, z: 1.5 }],
+      ] as const
+    ) {
+      assert.deepEqual(ffi.fn(sym(name), def, [def, "i32"])(input, 3), want, name);
+    }
+    const made = ffi.fn(sym("fx_40_make"), S40, ["i32"])(7) as Record<string, unknown>;
+    assert.equal(made.e, 21);
+    const fn = ffi.fn(sym("fx_struct_mix"), "f64", ["i32", Vec2, "f32", DI, S40, "i64", IFD]);
+    const big = { a: 1n, b: 2, c: 3, d: 4, e: 5, tag: [1, 2, 3, 4, 5, 6, 7, 8] };
+    const big40 = 1 + 2 * 2 + 3 * 3 + 4 * 4 + 5 * 5 + 6 * 36;
+    const want = 1 + 2 * 0.5 + 3 * 1.5 + 4 * 2.5 + 5 * 3.5 + 6 * 4 + 7 * big40 + 8 * -9 + 9 * 10 + 10 * 0.25 +
+      11 * 12.5;
+    assert.equal(
+      fn(1, { x: 0.5, y: 1.5 }, 2.5, { d: 3.5, n: 4n }, big, -9n, { a: 10, b: 0.25, c: 12.5 }),
+      want,
+    );
+    const fail = ffi.fn(sym("fx_fail_with_errno_struct"), "i32", ["i32", Vec2]);
+    assert.equal(fail(81, { x: 0, y: 0 }), -1);
+    assert.equal(ffi.errno(), 81);
+    ffi.errno(9);
+    assert.equal(ffi.fn(sym("fx_errno_with_struct"), "i32", [Vec2])({ x: 1, y: 2 }), 9);
+  } finally {
+    _engineOptions.libffi = was;
+  }
+});
+
+Deno.test("structs by value through callbacks and pointers: the register engine calls back into JS", () => {
+  // A C function pointer to a JS callback taking and returning a struct is called by the engine.
+  using cb = ffi.callback((v: { x: number; y: number }, k: number) => v.x * k + v.y, "f64", [Vec2, "i32"]);
+  const call = ffi.fn(cb, "f64", [Vec2, "i32"]);
+  assert.equal(call({ x: 2, y: 1 }, 10), 21);
+  // A nested call of the same engine function from inside a callback leaves the outer call intact.
+  const dot = lib.fn("fx_vec2_dot", "f64", [Vec2, Vec2]);
+  using inner = ffi.callback((k: number) => dot({ x: k, y: 1 }, { x: 1, y: 1 }), "f64", ["i32"]);
+  const viaCb = ffi.fn(inner, "f64", ["i32"]);
+  assert.equal(dot({ x: 1, y: 2 }, { x: viaCb(5), y: 4 }), 6 + 8);
+});
+
+Deno.test("binding caches: same layout with other field names, other spellings, mutated type arrays", () => {
+  const XY = ffi.struct([["x", "f64"], ["y", "f64"]]);
+  const AB = ffi.struct([["a", "f64"], ["b", "f64"]]);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [XY, XY], { x: 1, y: 2 }, { x: 3, y: 4 }), 11);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [AB, AB], { a: 1, b: 2 }, { a: 3, b: 4 }), 11);
+  assert.throws(
+    () => lib.call("fx_vec2_dot", "f64", [AB, AB], { x: 1, y: 2 }, { a: 3, b: 4 }),
+    /no field "x"/,
+  );
+  assert.equal(lib.call("fx_add_i32", "int", ["int", "int32_t"], 2, 3), 5);
+  assert.equal(lib.call("fx_add_i32", "i32", ["i32", "i32"], 2, 3), 5);
+  // A type array changed between calls is read again, never served from a stale cache.
+  const types: ffi.CType[] = ["i32", "i32"];
+  assert.equal(lib.call("fx_add_i32", "i32", types, 2, 3), 5);
+  types[0] = "f64";
+  types[1] = "f64";
+  assert.equal(lib.call("fx_add_f64", "f64", types, 0.5, 0.25), 0.75);
+  types[0] = "i32";
+  assert.throws(() => lib.call("fx_add_i32", "i32", types, 1, 2n), /argument 1 \(f64\)/);
 });
