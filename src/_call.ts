@@ -132,13 +132,20 @@ function structSpec(def: object, where: string): StructSpec {
   // libffi lays out and classifies nested structs as C does (a flattened list would lose the tail
   // padding of a nested struct); an array is its element type repeated, which is ABI-identical.
   const ffi: number[] = [FFI_TYPE_STRUCT, 0];
+  let size = codec.size;
+  let align = codec.align;
   if (def instanceof StructDefinition && _needsAbiFields(def)) {
-    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
-    for (const t of _abiFields(def)) {
+    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes. The
+    // description may be a little larger than a packed struct (its tail rounded to its pieces'
+    // alignment): what crosses the boundary is that many bytes, of which the struct is the first.
+    const abi = _abiFields(def);
+    for (const t of abi.fields) {
       fields.push(t);
       ffi.push(FFI_CODE[t as PrimitiveName]);
       ffi[1]++;
     }
+    size = abi.size;
+    align = abi.align;
   } else {for (const [, type, length] of members as [string, unknown, unknown][]) {
       if (length !== undefined && typeof length !== "number") {
         throw new TypeError(
@@ -157,11 +164,12 @@ function structSpec(def: object, where: string): StructSpec {
   const result: StructSpec = Object.freeze({
     def,
     codec,
-    size: codec.size,
-    align: codec.align,
+    size,
+    align,
     native: { struct: fields },
     ffi,
-    key: codecKey(codec),
+    // (The size and alignment of the description first: a packed struct's may be rounded up.)
+    key: `${size}/${align}${codecKey(codec)}`,
   });
   structSpecs.set(def, result);
   return result;
