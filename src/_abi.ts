@@ -11,7 +11,7 @@
 
 import { kCodec } from "./_codec.ts";
 import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
-import type { StructDefinition } from "./struct.ts";
+import { _anonymousMembers, type StructDefinition } from "./struct.ts";
 
 function fieldsOf(def: { readonly [kCodec]: unknown }): readonly FieldInfo[] {
   return (def[kCodec] as StructCodec).fields;
@@ -26,8 +26,15 @@ export function _needsAbiFields(def: StructDefinition): boolean {
 const INT = 1;
 const FLOAT = 2;
 
-/** The Deno struct member types describing `def`'s bytes by eightbyte class. @internal */
-export function _abiFields(def: StructDefinition): Deno.NativeType[] {
+/**
+ * The Deno struct member types describing `def`'s bytes by eightbyte class, and the size and
+ * alignment libffi gives that description (the struct's own, or a packed struct's size rounded up
+ * to the alignment of its floating-point pieces).
+ * @internal
+ */
+export function _abiFields(
+  def: StructDefinition,
+): { fields: Deno.NativeType[]; size: number; align: number } {
   const cls = new Uint8Array(def.size);
   const misaligned = mark(def, 0, cls);
   // A C compiler passes a struct of 16 bytes or less with a misaligned member (only packing makes one)
@@ -45,22 +52,35 @@ export function _abiFields(def: StructDefinition): Deno.NativeType[] {
     const end = Math.min(k + 8, def.size);
     const bytes = cls.subarray(k, end);
     const isFloat = bytes.includes(FLOAT) && !bytes.includes(INT);
+    if (isFloat && (end - k) % 4 === 0) {
+      // Floating point (a vector register): f32 pieces carry a double's bytes just as well, and keep
+      // the alignment at 4 (a packed struct may hold a double at any multiple of 4... or 8).
+      for (let at = k; at < end; at += 4) out.push("f32");
+      continue;
+    }
     for (let at = k; at < end; at += piece) {
       const n = Math.min(piece, end - at);
-      if (isFloat && n === 8) out.push("f64");
-      else if (isFloat && n === 4) out.push("f32");
-      else if (n === 8) out.push("u64");
+      if (n === 8) out.push("u64");
       else if (n === 4) out.push("u32");
       else if (n === 2) out.push("u16");
       else for (let i = 0; i < n; i++) out.push("u8");
     }
   }
-  return out;
+  const align = Math.max(def.alignment, ...out.map((t) => t === "f32" ? 4 : 1));
+  return { fields: out, size: Math.ceil(def.size / align) * align, align };
 }
 
 /** Marks the class of each byte; returns the name of the first misaligned member, or null. */
-function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array): string | null {
+function mark(def: StructDefinition, base: number, cls: Uint8Array): string | null {
   let misaligned: string | null = null;
+  // An anonymous member is a member too: misaligned, it makes the struct go in memory.
+  const anonymous = (d: StructDefinition, at: number): void => {
+    for (const a of _anonymousMembers(d)) {
+      if ((at + a.offset) % a.def.alignment !== 0) misaligned ??= `(an anonymous ${a.def.kind})`;
+      anonymous(a.def, at + a.offset);
+    }
+  };
+  anonymous(def, base);
   for (const f of fieldsOf(def)) {
     if (f.bits !== undefined) {
       cls.fill(INT, base + Math.floor(f.bitOffset / 8), base + Math.ceil((f.bitOffset + f.bits) / 8));
@@ -70,6 +90,7 @@ function mark(def: { readonly [kCodec]: unknown }, base: number, cls: Uint8Array
     for (let i = 0; i < (f.length ?? 1); i++) {
       const at = base + f.offset + i * elem;
       if (f.def !== null) {
+        if (at % f.codec.align !== 0) misaligned ??= f.name;
         const inner = mark(f.def as StructDefinition, at, cls);
         misaligned ??= inner;
       } else {

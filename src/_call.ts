@@ -15,6 +15,7 @@
 
 import { Chunk } from "./_chunk.ts";
 import { type Codec, kAllocCString, kCodec } from "./_codec.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _abiFields, _needsAbiFields } from "./_abi.ts";
 import { StructDefinition } from "./struct.ts";
@@ -131,13 +132,20 @@ function structSpec(def: object, where: string): StructSpec {
   // libffi lays out and classifies nested structs as C does (a flattened list would lose the tail
   // padding of a nested struct); an array is its element type repeated, which is ABI-identical.
   const ffi: number[] = [FFI_TYPE_STRUCT, 0];
+  let size = codec.size;
+  let align = codec.align;
   if (def instanceof StructDefinition && _needsAbiFields(def)) {
-    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes.
-    for (const t of _abiFields(def)) {
+    // Unions, packed structs, bitfields and anonymous members: described by their eightbytes. The
+    // description may be a little larger than a packed struct (its tail rounded to its pieces'
+    // alignment): what crosses the boundary is that many bytes, of which the struct is the first.
+    const abi = _abiFields(def);
+    for (const t of abi.fields) {
       fields.push(t);
       ffi.push(FFI_CODE[t as PrimitiveName]);
       ffi[1]++;
     }
+    size = abi.size;
+    align = abi.align;
   } else {for (const [, type, length] of members as [string, unknown, unknown][]) {
       if (length !== undefined && typeof length !== "number") {
         throw new TypeError(
@@ -156,14 +164,40 @@ function structSpec(def: object, where: string): StructSpec {
   const result: StructSpec = Object.freeze({
     def,
     codec,
-    size: codec.size,
-    align: codec.align,
+    size,
+    align,
     native: { struct: fields },
     ffi,
-    key: `{${codec.size}/${codec.align}:${ffi.join(",")}}`,
+    // (The size and alignment of the description first: a packed struct's may be rounded up.)
+    key: `${size}/${align}${codecKey(codec)}`,
   });
   structSpecs.set(def, result);
   return result;
+}
+
+let unknownLayouts = 0;
+const unknownKeys = new WeakMap<object, string>();
+
+/**
+ * A string equal for struct codecs that read and write the same fields at the same places (so one
+ * binding serves definitions made anew at each call site): size, alignment, and each field's name,
+ * offset, type (a nested struct's own key), array length and bit range.
+ */
+function codecKey(codec: Codec): string {
+  const fields = (codec as Partial<StructCodec>).fields;
+  if (!Array.isArray(fields)) {
+    // Not a codec we know the fields of: its own key, shared with nothing.
+    let k = unknownKeys.get(codec);
+    if (k === undefined) unknownKeys.set(codec, k = `?${++unknownLayouts}`);
+    return k;
+  }
+  const parts = (fields as FieldInfo[]).map((f) =>
+    `${JSON.stringify(f.name)}@${f.offset}:${f.def !== null ? codecKey(f.codec) : f.prim}` +
+    `${f.length !== undefined ? `[${f.length}]` : ""}${
+      f.bits !== undefined ? `:${f.bits}@${f.bitOffset}` : ""
+    }`
+  );
+  return `{${codec.size}/${codec.align}:${parts.join(",")}}`;
 }
 
 /**
@@ -448,6 +482,24 @@ export const _H = {
   str,
   strAddr,
   int: _int,
+  /** Checks a JS value for a C integer type of at most 32 bits and converts it as C does. */
+  cint(v: unknown, type: string, what: string): number {
+    const n = _int(v, type, what);
+    switch (type) {
+      case "i8":
+        return n << 24 >> 24;
+      case "u8":
+        return n & 0xff;
+      case "i16":
+        return n << 16 >> 16;
+      case "u16":
+        return n & 0xffff;
+      case "u32":
+        return n >>> 0;
+      default:
+        return n | 0;
+    }
+  },
   i64: _int64,
   float: _float,
   bool: _bool,
@@ -502,21 +554,21 @@ const U64_RANGE = "0n && X <= 18446744073709551615n";
  * expression naming the value in messages. Checks come first so nothing is passed unchecked.
  */
 function toNative(t: TypeSpec, x: string, c: string, w: string, sIdx: string, isResult: boolean): string {
+  // Each check is one conditional expression whose slow arm (a helper that converts or throws) gives
+  // the value: V8 then knows the type of the result. An `if (bad) h.fail(x)` statement before the
+  // conversion (the helper might return, as far as V8 knows) made a nine-argument call 2x slower.
   const small = SMALL_INT[t.name as PrimitiveName];
   if (small !== undefined) {
-    return `if (typeof ${x} !== "number" || (${x} | 0) !== ${x} || ${x} < ${small.min} || ${x} > ${small.max}) ` +
-      `h.int(${x}, "${t.name}", ${w});\n` +
-      `const ${c} = ${x} ${small.conv};`;
+    return `const ${c} = typeof ${x} === "number" && ${x} >= ${small.min} && ${x} <= ${small.max} && ` +
+      `(${x} | 0) === ${x} ? ${x} ${small.conv} : h.cint(${x}, "${t.name}", ${w});`;
   }
   switch (t.name) {
     case "i32":
-      // Either range is accepted (0xFFFFFFFF passes as -1, as C converts it); `| 0` also turns -0 into 0.
+      // Either range is accepted (0xFFFFFFFF passes as -1, as C converts it), in the helper.
       // `typeof` first: `|` on a bigint throws, and on an object would run its valueOf.
-      return `if (typeof ${x} !== "number") h.int(${x}, "i32", ${w});\nconst ${c} = ${x} | 0;\n` +
-        `if (${c} !== ${x} && (${x} >>> 0) !== ${x}) h.int(${x}, "i32", ${w});`;
+      return `const ${c} = typeof ${x} === "number" && (${x} | 0) === ${x} ? ${x} : h.cint(${x}, "i32", ${w});`;
     case "u32":
-      return `if (typeof ${x} !== "number") h.int(${x}, "u32", ${w});\nconst ${c} = ${x} >>> 0;\n` +
-        `if (${c} !== ${x} && (${x} | 0) !== ${x}) h.int(${x}, "u32", ${w});`;
+      return `const ${c} = typeof ${x} === "number" && (${x} >>> 0) === ${x} ? ${x} : h.cint(${x}, "u32", ${w});`;
     case "i64":
     case "isize":
       // Deno's fast path takes 64-bit integers as bigint only: a number would send it to its slow path.
@@ -528,7 +580,7 @@ function toNative(t: TypeSpec, x: string, c: string, w: string, sIdx: string, is
         `h.i64(${x}, "${t.name}", ${w}, false);`;
     case "f32":
     case "f64":
-      return `if (typeof ${x} !== "number") h.float(${x}, "${t.name}", ${w});\nconst ${c} = ${x};`;
+      return `const ${c} = typeof ${x} === "number" ? ${x} : h.float(${x}, "${t.name}", ${w});`;
     case "bool":
       if (!isResult && WIDEN_SMALL_ARGS) {
         // As a call argument it is passed widened to u32 (see WIDEN_SMALL_ARGS): 0 or 1.
@@ -568,9 +620,16 @@ function fromNative(t: TypeSpec, r: string, sIdx: string): string {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-/** A valid function name for generated code: the C name when JS allows it. */
-function jsName(name: string): string {
-  if (IDENT.test(name)) {
+/** Names the generated code uses for itself, which a wrapper's own name must not shadow. */
+const INTERNAL = /^(?:[hPWSEDKBxLnr]|st|ES|LE|fn|g|t0|f0|[ac]\d+|arguments|eval|undefined)$/;
+
+/**
+ * A valid function name for generated code: the C name when JS allows it (and it does not shadow a
+ * name of the generated code), else `$` and the name with other characters replaced.
+ * @internal
+ */
+export function _jsName(name: string): string {
+  if (IDENT.test(name) && !INTERNAL.test(name)) {
     try {
       new Function(`function ${name}() {}`);
       return name;
@@ -581,10 +640,16 @@ function jsName(name: string): string {
   return "$" + name.replace(/[^\w$]/g, "_");
 }
 
-/** The state a call wrapper calls through: `f` is the Deno function, `t` the extra trampoline argument. */
+/**
+ * The state a call wrapper calls through: `f` is the Deno function (null until `r`, the resolver,
+ * has bound it), `t` the extra trampoline argument. The wrapper calls `r()` first while `f` is
+ * null, so its call site only ever sees the final function: a call site that has seen two targets
+ * is megamorphic, and V8 then leaves Deno's fast path (about 10 ns more per call).
+ */
 export interface CallState {
-  f: (...args: unknown[]) => unknown;
+  f: ((...args: unknown[]) => unknown) | null;
   t: Deno.PointerValue | undefined;
+  r: () => void;
 }
 
 /**
@@ -601,29 +666,40 @@ export function _compileCall(
 ): (...args: unknown[]) => unknown {
   const { live, saved, lastError: LE } = _errnoCells();
   const n = sig.args.length;
-  const params = sig.args.map((_, i) => `a${i}`);
   const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
   const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
-  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
   const lines: string[] = [];
-  lines.push(
-    `if (arguments.length !== ${n}) h.arity(${JSON.stringify(name)}, ${
-      JSON.stringify(sigText)
-    }, ${n}, arguments.length);`,
-  );
+  lines.push(_guardLine(sig));
   // (A struct argument may hold a JS string in a `char*` field: copied to the same scratch.)
   const hasString = sig.args.some((t) => t.name === "string" || t.name === "struct");
   // String copies are freed when the call ends, however it ends.
   if (hasString) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);
   if (userCode) lines.push("const f0 = P.frees;");
-  sig.args.forEach((t, i) => lines.push(toNative(t, `a${i}`, `c${i}`, `W[${i}]`, `S[${i}]`, false)));
+  const callArgs: string[] = [];
+  sig.args.forEach((t, i) => {
+    if (_badSource(t, `a${i}`) !== null) {
+      // Checked by the guard: passed as it is (a bool as 0 or 1, see WIDEN_SMALL_ARGS; an integer
+      // through `| 0` or `>>> 0`, free in optimised code, which turns -0, refused by Deno, into 0).
+      callArgs.push(
+        t.name === "bool" && WIDEN_SMALL_ARGS
+          ? `(a${i} ? 1 : 0)`
+          : t.name === "i8" || t.name === "i16" || t.name === "i32"
+          ? `a${i} | 0`
+          : t.name === "u8" || t.name === "u16" || t.name === "u32"
+          ? `a${i} >>> 0`
+          : `a${i}`,
+      );
+    } else {
+      lines.push(toNative(t, `a${i}`, `c${i}`, `W[${i}]`, `S[${i}]`, false));
+      callArgs.push(`c${i}`);
+    }
+  });
   if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
-  const callArgs = sig.args.map((_, i) => `c${i}`);
   if (withTarget) callArgs.push("st.t");
   // errno: saved right after the call; set right before it when `ffi.errno(value)` asked for it.
-  if (LE !== null) lines.push("if (ES[2] !== 0) h.putErrno();");
-  else lines.push("if (ES[2] !== 0) { E[0] = ES[0]; ES[2] = 0; }");
+  lines.push("if (ES[2] !== 0) h.putErrno();");
+  lines.push("if (st.f === null) st.r();");
   lines.push(`const r = st.f(${callArgs.join(", ")});`);
   lines.push("ES[0] = E[0];");
   if (LE !== null) lines.push("ES[1] = LE[0];");
@@ -632,8 +708,7 @@ export function _compileCall(
   if (hasString) {
     lines.push("} finally {\nh.top = t0;\nif (t0 === 0 && h.spill.length !== 0) h.spill.length = 0;\n}");
   }
-  const fname = jsName(name);
-  const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${lines.join("\n")}\n};`;
+  const src = _wrapperSource(name, sig, lines);
   return new Function("h", "P", "st", "W", "S", "E", "ES", "LE", src)(
     _H,
     _pending,
@@ -644,6 +719,106 @@ export function _compileCall(
     saved,
     LE,
   );
+}
+
+/**
+ * Source of the test that is true when the JS value `x` is *not* already what Deno (or the engine)
+ * takes for `t` as it is, or null for types converted on every call (pointers, strings, structs).
+ * @internal
+ */
+export function _badSource(t: TypeSpec, x: string): string | null {
+  switch (t.name) {
+    case "i8":
+      return `typeof ${x} !== "number" || (${x} << 24 >> 24) !== ${x}`;
+    case "u8":
+      return `typeof ${x} !== "number" || (${x} & 255) !== ${x}`;
+    case "i16":
+      return `typeof ${x} !== "number" || (${x} << 16 >> 16) !== ${x}`;
+    case "u16":
+      return `typeof ${x} !== "number" || (${x} & 65535) !== ${x}`;
+    case "i32":
+      // `typeof` first: `|` on a bigint throws, and on an object would run its valueOf.
+      return `typeof ${x} !== "number" || (${x} | 0) !== ${x}`;
+    case "u32":
+      return `typeof ${x} !== "number" || (${x} >>> 0) !== ${x}`;
+    case "f32":
+    case "f64":
+      return `typeof ${x} !== "number"`;
+    case "i64":
+    case "isize":
+      return `typeof ${x} !== "bigint" || ${x} < -9223372036854775808n || ${x} > 9223372036854775807n`;
+    case "u64":
+    case "usize":
+      // V8 compiles comparisons with constants inside the int64 range inline; one with 2^64-1 is a
+      // runtime call, made here only for values from 2^63 up.
+      return `typeof ${x} !== "bigint" || (${x} < 0n || ${x} > 9223372036854775807n) && ` +
+        `(${x} < 0n || ${x} > 18446744073709551615n)`;
+    case "bool":
+      return `${x} !== true && ${x} !== false`;
+    default:
+      return null;
+  }
+}
+
+/** Source of the slow-path expression giving `x` as {@linkcode _badSource} wants it, or throwing. */
+function canonSource(t: TypeSpec, x: string, w: string): string {
+  switch (t.name) {
+    case "i8":
+    case "u8":
+    case "i16":
+    case "u16":
+    case "i32":
+    case "u32":
+      return `h.cint(${x}, "${t.name}", ${w})`;
+    case "f32":
+    case "f64":
+      return `h.float(${x}, "${t.name}", ${w})`;
+    case "i64":
+    case "isize":
+    case "u64":
+    case "usize":
+      return `h.i64(${x}, "${t.name}", ${w}, ${t.name === "i64" || t.name === "isize"})`;
+    case "bool":
+      return `h.bool(${x}, ${w})`;
+    default:
+      return x;
+  }
+}
+
+/**
+ * The first line of a call wrapper: one test of the argument count and of every argument that is
+ * passed as it is, sending anything else to the slow path `L`, which checks and converts (or throws
+ * the error naming the argument) and calls the wrapper again. Keeping the checks to one condition
+ * keeps the wrapper's bytecode small enough for V8 to inline it into the caller: a nine-argument
+ * wrapper with a helper call per argument was not inlined, and cost 2x a raw call.
+ * @internal
+ */
+export function _guardLine(sig: Signature): string {
+  const n = sig.args.length;
+  const tests = [`arguments.length !== ${n}`];
+  sig.args.forEach((t, i) => {
+    const bad = _badSource(t, `a${i}`);
+    if (bad !== null) tests.push(bad);
+  });
+  const params = sig.args.map((_, i) => `a${i}`);
+  return `if (${tests.join(" || ")}) return L(arguments.length${params.map((p) => `, ${p}`).join("")});`;
+}
+
+/**
+ * The source of a call wrapper (named after the C function, so stack traces say which call failed)
+ * with body `lines`, and of its slow path `L` (see {@linkcode _guardLine}); `W[i]` names argument `i`.
+ * @internal
+ */
+export function _wrapperSource(name: string, sig: Signature, lines: readonly string[]): string {
+  const n = sig.args.length;
+  const params = sig.args.map((_, i) => `a${i}`);
+  const fname = _jsName(name);
+  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
+  const conv = sig.args.map((t, i) => canonSource(t, `a${i}`, `W[${i}]`));
+  return `"use strict";\nfunction ${fname}(${params.join(", ")}) {\n${lines.join("\n")}\n}\n` +
+    `function L(n${params.map((p) => `, ${p}`).join("")}) {\n` +
+    `if (n !== ${n}) h.arity(${JSON.stringify(name)}, ${JSON.stringify(sigText)}, ${n}, n);\n` +
+    `return ${fname}(${conv.join(", ")});\n}\nreturn ${fname};`;
 }
 
 /**
@@ -711,7 +886,7 @@ export function _compileCallback(
     body.push(`return c;`);
   }
   body.push(`} catch (e) {\nh.fail(e, g);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
-  const fname = jsName(fn.name ? `${fn.name}_callback` : "callback");
+  const fname = _jsName(fn.name ? `${fn.name}_callback` : "callback");
   const src = `"use strict";\nreturn function ${fname}(${params.join(", ")}) {\n${body.join("\n")}\n};`;
   const what = `the return value (${sig.ret.label}) of ${label}`;
   return new Function("h", "P", "fn", "W", "S", "g", src)(_H, _pending, fn, what, structs, g);

@@ -17,14 +17,18 @@
  */
 
 import { Chunk } from "./_chunk.ts";
+import type { FieldInfo, StructCodec } from "./_struct_codec.ts";
 import { kAllocCString } from "./_codec.ts";
 import { _cstringAt } from "./_codec.ts";
 import {
+  _badSource,
   _ffiWords,
+  _guardLine,
   _H,
   _mayRunUserCode,
   _pending,
   _signatureKey,
+  _wrapperSource,
   type CallState,
   type Signature,
   type StructSpec,
@@ -141,15 +145,58 @@ function readString(d: DataView, o: number): string | null {
   return _cstringAt(addr);
 }
 
-function writeStruct(s: StructSpec, k: Chunk, o: number, v: unknown, what: string): void {
+/**
+ * Where an argument or the result lives in a block: at byte `at`, contiguous; or, for a struct
+ * passed in registers, one slot per eightbyte (`slots`), with `at` a contiguous scratch copy.
+ */
+interface Loc {
+  readonly at: number;
+  readonly slots: readonly number[] | null;
+}
+
+/** Where the byte at `off` of a struct at `loc` goes. */
+function byteAt(loc: Loc, off: number): number {
+  return loc.slots === null ? loc.at + off : loc.slots[off >> 3] + (off & 7);
+}
+
+/** Copies a struct's contiguous scratch copy into its eightbyte slots. */
+function spread(k: Chunk, loc: Loc, size: number): void {
+  const slots = loc.slots!;
+  for (let e = 0; e < slots.length; e++) {
+    k.u8.copyWithin(slots[e], loc.at + 8 * e, loc.at + Math.min(8 * e + 8, size));
+  }
+}
+
+/** Gathers a struct result's eightbyte slots into its contiguous area. */
+function gather(k: Chunk, loc: Loc, size: number): void {
+  const slots = loc.slots!;
+  for (let e = 0; e < slots.length; e++) {
+    k.u8.copyWithin(loc.at + 8 * e, slots[e], slots[e] + Math.min(8, size - 8 * e));
+  }
+}
+
+function writeStruct(s: StructSpec, k: Chunk, loc: Loc, v: unknown, what: string): void {
   if (typeof v !== "object" || v === null) {
     throw new TypeError(
       `Cannot convert ${_describe(v)} to a struct for ${what}: expected an object or a StructView`,
     );
   }
-  // The slot held the last call's argument: fields the object does not name are zero.
-  k.u8.fill(0, o, o + s.size);
-  s.codec.write(k, k.ptr, o, v, what);
+  // The area held the last call's argument: fields the object does not name are zero.
+  k.u8.fill(0, loc.at, loc.at + s.size);
+  s.codec.write(k, k.ptr, loc.at, v, what);
+  if (loc.slots !== null) spread(k, loc, s.size);
+}
+
+/** The number of enumerable keys of `v` (own and inherited), as `for...in` lists them. */
+function keyCount(v: object): number {
+  let n = 0;
+  for (const _ in v) n++;
+  return n;
+}
+
+function readStruct(s: StructSpec, k: Chunk, loc: Loc): unknown {
+  if (loc.slots !== null) gather(k, loc, s.size);
+  return s.codec.read(k, k.ptr, loc.at);
 }
 
 /** Helpers of the engine wrappers. */
@@ -158,44 +205,101 @@ const X = {
   readPtr,
   readString,
   struct: writeStruct,
-  readStruct: (s: StructSpec, k: Chunk, o: number) => s.codec.read(k, k.ptr, o),
+  keys: keyCount,
+  readStruct,
 };
 
-const I64_RANGE = "-9223372036854775808n && X <= 18446744073709551615n";
-const INT_RANGE: Partial<Record<PrimitiveName, [number, number, string]>> = {
-  i8: [-0x80, 0xff, "Int8"],
-  u8: [-0x80, 0xff, "Uint8"],
-  i16: [-0x8000, 0xffff, "Int16"],
-  u16: [-0x8000, 0xffff, "Uint16"],
-  i32: [-0x8000_0000, 0xffff_ffff, "Int32"],
-  u32: [-0x8000_0000, 0xffff_ffff, "Uint32"],
+const SETTER: Partial<Record<PrimitiveName, string>> = {
+  i8: "setInt8",
+  u8: "setUint8",
+  i16: "setInt16",
+  u16: "setUint16",
+  i32: "setInt32",
+  u32: "setUint32",
+  i64: "setBigInt64",
+  isize: "setBigInt64",
+  u64: "setBigUint64",
+  usize: "setBigUint64",
+  f32: "setFloat32",
+  f64: "setFloat64",
+};
+const GETTER: Partial<Record<PrimitiveName, string>> = {
+  i8: "getInt8",
+  u8: "getUint8",
+  i16: "getInt16",
+  u16: "getUint16",
+  i32: "getInt32",
+  u32: "getUint32",
+  i64: "getBigInt64",
+  isize: "getBigInt64",
+  u64: "getBigUint64",
+  usize: "getBigUint64",
+  f32: "getFloat32",
+  f64: "getFloat64",
 };
 
-/** Source that checks argument `x` of type `t` and writes it at byte `o` of the block. */
-function writeSource(t: TypeSpec, x: string, o: number, w: string, s: string): string {
-  const int = INT_RANGE[t.name as PrimitiveName];
-  if (int !== undefined) {
-    const [min, max, dv] = int;
-    // In range of either signedness, C conversion applies: the DataView setter wraps to the width.
-    return `if (typeof ${x} !== "number" || !(${x} >= ${min} && ${x} <= ${max}) || !Number.isInteger(${x})) ` +
-      `h.int(${x}, "${t.name}", ${w});\nD.set${dv}(${o}, ${x}, true);`;
-  }
-  switch (t.name) {
-    case "i64":
-    case "isize":
-    case "u64":
-    case "usize":
-      // A safe-integer number is written as two halves (no bigint made); a bigint in either range as is.
-      return `if (typeof ${x} === "number" && Number.isSafeInteger(${x})) {\n` +
-        `D.setUint32(${o}, ${x} >>> 0, true); D.setInt32(${o + 4}, Math.floor(${x} / 4294967296), true);\n` +
-        `} else D.setBigInt64(${o}, typeof ${x} === "bigint" && ${x} >= ${I64_RANGE.replaceAll("X", x)} ? ` +
-        `${x} : h.i64(${x}, "${t.name}", ${w}, ${t.name === "i64" || t.name === "isize"}), true);`;
-    case "f32":
-      return `if (typeof ${x} !== "number") h.float(${x}, "f32", ${w});\nD.setFloat32(${o}, ${x}, true);`;
-    case "f64":
-      return `if (typeof ${x} !== "number") h.float(${x}, "f64", ${w});\nD.setFloat64(${o}, ${x}, true);`;
+/** Source writing `v` (already checked) of primitive type `t` at byte `o`, at its own width. */
+function setSource(t: PrimitiveName, v: string, o: number): string {
+  if (t === "bool") return `D.setUint8(${o}, ${v} ? 1 : 0);`;
+  return `D.${SETTER[t]}(${o}, ${v}, true);`;
+}
+
+/**
+ * Source writing a scalar argument `v` (already checked) at byte `o`: integers narrower than 32
+ * bits are written sign- or zero-extended to 32, as C callers pass them in a register.
+ */
+function argSetSource(t: PrimitiveName, v: string, o: number): string {
+  switch (t) {
     case "bool":
-      return `D.setUint8(${o}, (${x} === true || ${x} === false ? ${x} : h.bool(${x}, ${w})) ? 1 : 0);`;
+      return `D.setUint32(${o}, ${v} ? 1 : 0, true);`;
+    case "i8":
+    case "i16":
+      return `D.setInt32(${o}, ${v}, true);`;
+    case "u8":
+    case "u16":
+      return `D.setUint32(${o}, ${v}, true);`;
+    default:
+      return setSource(t, v, o);
+  }
+}
+
+/** The fields of a struct the wrappers write and read inline: primitives only, no overlap. */
+function flatFields(s: StructSpec): readonly FieldInfo[] | null {
+  const fields = (s.codec as Partial<StructCodec>).fields;
+  if (!Array.isArray(fields) || fields.length === 0 || fields.length > 16) return null;
+  let end = 0;
+  for (const f of fields as FieldInfo[]) {
+    if (f.length !== undefined || f.def !== null || f.prim === null || f.bits !== undefined) return null;
+    if (SETTER[f.prim] === undefined && f.prim !== "bool") return null;
+    if (f.offset < end || f.name === "__proto__" || (f.offset & 7) + f.size > 8) return null;
+    end = f.offset + f.size;
+  }
+  return fields as FieldInfo[];
+}
+
+/**
+ * Source that writes struct argument `x` at `loc` (`li` names it in the generated code): a plain
+ * object whose keys are exactly the fields, all with valid values, is written field by field
+ * inline; anything else (missing fields, which are zero, unknown names, which are an error, views,
+ * bad values) goes to the struct's codec, which reads the object again.
+ */
+function structWriteSource(s: StructSpec, x: string, loc: Loc, li: string, w: string, si: string): string {
+  const fields = flatFields(s);
+  if (fields === null) return `x.struct(${si}, K, ${li}, ${x}, ${w});`;
+  const vars = fields.map((_, j) => `${x}_${j}`);
+  const reads = fields.map((f, j) => `${vars[j]} = ${x}[${JSON.stringify(f.name)}]`);
+  const bad = fields.map((f, j) => _badSource({ name: f.prim! } as TypeSpec, vars[j])!).map((b) => `(${b})`);
+  const sets = fields.map((f, j) => setSource(f.prim!, vars[j], byteAt(loc, f.offset)));
+  return `if (typeof ${x} !== "object" || ${x} === null) x.struct(${si}, K, ${li}, ${x}, ${w});\n` +
+    `else {\nconst ${reads.join(", ")};\n` +
+    `if (${bad.join(" || ")} || x.keys(${x}) !== ${fields.length}) x.struct(${si}, K, ${li}, ${x}, ${w});\n` +
+    `else {\n${sets.join("\n")}\n}\n}`;
+}
+
+/** Source that writes argument `x` of type `t` at `loc` (scalars checked by the guard). */
+function writeSource(t: TypeSpec, x: string, loc: Loc, li: string, w: string, s: string): string {
+  const o = loc.at;
+  switch (t.name) {
     case "pointer":
       return `if (${x} === null) D.setFloat64(${o}, 0); else x.ptr(D, ${o}, ${x}, ${w});`;
     case "string":
@@ -203,64 +307,183 @@ function writeSource(t: TypeSpec, x: string, o: number, w: string, s: string): s
         `D.setUint32(${o}, a >>> 0, true); D.setUint32(${o + 4}, Math.floor(a / 4294967296), true); }\n` +
         `else if (${x} === null) D.setFloat64(${o}, 0); else x.ptr(D, ${o}, ${x}, ${w});`;
     case "struct":
-      return `x.struct(${s}, K, ${o}, ${x}, ${w});`;
+      return structWriteSource(t.struct!, x, loc, li, w, s);
     default:
-      throw new Error(`unreachable: argument type ${t.name}`);
+      return argSetSource(t.name as PrimitiveName, x, o);
   }
 }
 
-/** Source of the expression reading the result of type `t` at byte `o` of the block. */
-function readSource(t: TypeSpec, o: number, s: string): string {
+/** Source of the expression reading a struct result at `loc` as a plain object. */
+function structReadSource(s: StructSpec, loc: Loc, li: string, si: string): string {
+  const fields = flatFields(s);
+  if (fields === null) return `x.readStruct(${si}, K, ${li})`;
+  const props = fields.map((f) => {
+    const at = byteAt(loc, f.offset);
+    const v = f.prim === "bool" ? `D.getUint8(${at}) !== 0` : `D.${GETTER[f.prim!]}(${at}, true)`;
+    return `${JSON.stringify(f.name)}: ${v}`;
+  });
+  return `{ ${props.join(", ")} }`;
+}
+
+/** Source of the expression reading the result of type `t` at `loc`. */
+function readSource(t: TypeSpec, loc: Loc, li: string, s: string): string {
+  const o = loc.at;
   switch (t.name) {
     case "void":
       return "undefined";
     case "bool":
       return `D.getUint8(${o}) !== 0`;
-    case "i8":
-      return `D.getInt8(${o})`;
-    case "u8":
-      return `D.getUint8(${o})`;
-    case "i16":
-      return `D.getInt16(${o}, true)`;
-    case "u16":
-      return `D.getUint16(${o}, true)`;
-    case "i32":
-      return `D.getInt32(${o}, true)`;
-    case "u32":
-      return `D.getUint32(${o}, true)`;
-    case "i64":
-    case "isize":
-      return `D.getBigInt64(${o}, true)`;
-    case "u64":
-    case "usize":
-      return `D.getBigUint64(${o}, true)`;
-    case "f32":
-      return `D.getFloat32(${o}, true)`;
-    case "f64":
-      return `D.getFloat64(${o}, true)`;
     case "pointer":
       return `x.readPtr(D, ${o})`;
     case "string":
       return `x.readString(D, ${o})`;
     case "struct":
-      return `x.readStruct(${s}, K, ${o})`;
-    default:
-      throw new Error(`unreachable: result type ${t.name}`);
+      return structReadSource(t.struct!, loc, li, s);
+    default: {
+      const g = GETTER[t.name as PrimitiveName];
+      if (g === undefined) throw new Error(`unreachable: result type ${t.name}`);
+      return `D.${g}(${o}, true)`;
+    }
   }
 }
 
-const IDENT = /^[A-Za-z_$][\w$]*$/;
+// ---- System V x86-64: our own register engine (native/src/sysv.rs) -------------------------------
 
-function jsName(name: string): string {
-  if (IDENT.test(name)) {
-    try {
-      new Function(`function ${name}() {}`);
-      return name;
-    } catch {
-      // A JS reserved word: fall through.
+/** Whether calls go through the System V register engine (else libffi's `ffi_call`). */
+const SYSV = Deno.build.arch === "x86_64" && Deno.build.os !== "windows";
+/** Tests set this to run the libffi engine where the register engine would be used. @internal */
+export const _engineOptions: { libffi: boolean } = { libffi: !SYSV };
+
+const GPR = 32;
+const XMM = 80;
+const RAX = 144;
+const RDX = 152;
+const XMM0 = 160;
+const XMM1 = 168;
+const RESULT_AREA = 176;
+const INT_CLASS = 1;
+const SSE_CLASS = 2;
+
+/** Marks each byte of a struct at `base` INTEGER or SSE; false when a field is unaligned (MEMORY). */
+function markBytes(codec: StructCodec, base: number, cls: Uint8Array): boolean {
+  for (const f of codec.fields) {
+    if (f.bits !== undefined) {
+      cls.fill(INT_CLASS, base + Math.floor(f.bitOffset / 8), base + Math.ceil((f.bitOffset + f.bits) / 8));
+      continue;
+    }
+    const elem = f.codec.size;
+    for (let i = 0; i < (f.length ?? 1); i++) {
+      const at = base + f.offset + i * elem;
+      if (f.def !== null) {
+        if (!markBytes(f.codec as StructCodec, at, cls)) return false;
+        continue;
+      }
+      if (at % elem !== 0) return false;
+      const c = f.prim === "f32" || f.prim === "f64" ? SSE_CLASS : INT_CLASS;
+      for (let b = at; b < at + elem; b++) if (cls[b] !== INT_CLASS) cls[b] = c;
     }
   }
-  return "$" + name.replace(/[^\w$]/g, "_");
+  return true;
+}
+
+/**
+ * The System V class of each eightbyte of a struct passed by value, or null when it is passed in
+ * memory (larger than 16 bytes, or with an unaligned field). An eightbyte with any integer byte is
+ * INTEGER, one of only `float`/`double` bytes (or padding) SSE.
+ */
+function eightbytes(s: StructSpec): number[] | null {
+  const codec = s.codec as Partial<StructCodec>;
+  if (s.size > 16 || s.size === 0 || !Array.isArray(codec.fields)) return null;
+  const cls = new Uint8Array(s.size);
+  if (!markBytes(codec as StructCodec, 0, cls)) return null;
+  const out: number[] = [];
+  for (let k = 0; k < s.size; k += 8) {
+    out.push(cls.subarray(k, k + 8).includes(INT_CLASS) ? INT_CLASS : SSE_CLASS);
+  }
+  return out;
+}
+
+/** Whether the register engine can describe `sig` (every struct's fields are known). */
+function sysvCan(sig: Signature): boolean {
+  const known = (t: TypeSpec) =>
+    t.struct === null || Array.isArray((t.struct.codec as Partial<StructCodec>).fields);
+  return known(sig.ret) && sig.args.every(known);
+}
+
+interface Layout {
+  readonly blockSize: number;
+  readonly args: readonly Loc[];
+  readonly ret: Loc;
+  readonly nstack: number;
+  readonly stackAt: number;
+  readonly retInMemory: boolean;
+}
+
+/** Assigns every argument and the result its registers or stack slots (System V x86-64). */
+function sysvLayout(sig: Signature): Layout {
+  let gpr = 0;
+  let sse = 0;
+  let words = 0;
+  let scratch = RESULT_AREA;
+  const ret = sig.ret;
+  let retLoc: Loc;
+  let retInMemory = false;
+  if (ret.struct !== null) {
+    const cls = eightbytes(ret.struct);
+    if (cls === null) {
+      retInMemory = true;
+      gpr = 1; // the hidden result pointer
+      retLoc = { at: RESULT_AREA, slots: null };
+    } else {
+      let i = 0;
+      let f = 0;
+      retLoc = {
+        at: RESULT_AREA,
+        slots: cls.map((c) => (c === INT_CLASS ? [RAX, RDX][i++] : [XMM0, XMM1][f++])),
+      };
+    }
+    scratch += Math.max(16, Math.ceil(ret.struct.size / 16) * 16);
+  } else {
+    retLoc = { at: ret.name === "f32" || ret.name === "f64" ? XMM0 : RAX, slots: null };
+    scratch += 16;
+  }
+  // Stack words are given byte offsets once the scratch areas are known: [word, arg] pairs first.
+  const onStack: [number, number, number][] = [];
+  const args: (Loc | null)[] = sig.args.map((t, i) => {
+    if (t.struct === null) {
+      if (t.name === "f32" || t.name === "f64") {
+        if (sse < 8) return { at: XMM + 8 * sse++, slots: null };
+      } else if (gpr < 6) {
+        return { at: GPR + 8 * gpr++, slots: null };
+      }
+      onStack.push([words++, i, 0]);
+      return null;
+    }
+    const s = t.struct;
+    const cls = eightbytes(s);
+    if (cls !== null) {
+      const ints = cls.filter((c) => c === INT_CLASS).length;
+      if (gpr + ints <= 6 && sse + cls.length - ints <= 8) {
+        const slots = cls.map((c) => (c === INT_CLASS ? GPR + 8 * gpr++ : XMM + 8 * sse++));
+        const at = scratch;
+        scratch += Math.ceil(s.size / 8) * 8;
+        return { at, slots };
+      }
+    }
+    onStack.push([words, i, 0]);
+    words += Math.ceil(s.size / 8);
+    return null;
+  });
+  const stackAt = Math.ceil(scratch / 16) * 16;
+  for (const [word, i] of onStack) args[i] = { at: stackAt + 8 * word, slots: null };
+  return {
+    blockSize: stackAt + 8 * words + 16,
+    args: args as Loc[],
+    ret: retLoc,
+    nstack: words,
+    stackAt,
+    retInMemory,
+  };
 }
 
 /** A function bound to the engine: the wrapper, and how to point its block at the C function. */
@@ -275,46 +498,60 @@ export interface EngineCall {
 /**
  * Compiles the wrapper calling C function `name` of signature `sig` (`nfixed` fixed arguments, the
  * rest variadic) through the engine: `st.f(block)` runs the call (`st.f` is the engine's entry once
- * the block is initialised; a library sets a resolver there first).
+ * the block is initialised; a library sets a resolver there first). On x86-64 System V platforms
+ * the engine is our own register engine; elsewhere libffi's.
  * @internal
  */
 export function _compileEngineCall(name: string, sig: Signature, nfixed: number, st: CallState): EngineCall {
-  const p = prepare(name, sig, nfixed);
-  const buf = new ArrayBuffer(p.blockSize);
+  const sysv = !_engineOptions.libffi && sysvCan(sig);
+  const p = sysv ? null : prepare(name, sig, nfixed);
+  const layout: Layout = p === null ? sysvLayout(sig) : {
+    blockSize: p.blockSize,
+    args: p.argOffsets.map((at) => ({ at, slots: null })),
+    ret: { at: p.retOffset, slots: null },
+    nstack: 0,
+    stackAt: 0,
+    retInMemory: false,
+  };
+  const buf = new ArrayBuffer(layout.blockSize);
   const block = Deno.UnsafePointer.of(buf);
   if (block === null) throw new Error(`lune-ffi: no address for the call block of ${name}`);
   const k = new Chunk(buf, block, callScoped);
   const d = new DataView(buf);
-  const errnoCells = _errnoCells();
+  const { live, saved, lastError: LE } = _errnoCells();
 
   const n = sig.args.length;
   const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
   const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
-  const sigText = `(${sig.args.map((t) => t.label).join(", ")})`;
+  const locs = [...layout.args, layout.ret];
   const lines: string[] = [];
-  lines.push(
-    `if (arguments.length !== ${n}) h.arity(${JSON.stringify(name)}, ${JSON.stringify(sigText)}, ${n}, ` +
-      `arguments.length);`,
-  );
+  lines.push(_guardLine(sig));
   // String copies (arguments, and `char*` fields of struct arguments) are freed when the call ends.
   const scoped = sig.args.some((t) => t.name === "string" || t.name === "struct") ||
     sig.ret.name === "struct";
   if (scoped) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);
   if (userCode) lines.push("const f0 = P.frees;");
-  sig.args.forEach((t, i) => lines.push(writeSource(t, `a${i}`, p.argOffsets[i], `W[${i}]`, `S[${i}]`)));
+  sig.args.forEach((t, i) =>
+    lines.push(writeSource(t, `a${i}`, layout.args[i], `G[${i}]`, `W[${i}]`, `S[${i}]`))
+  );
   if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
+  // errno: the register engine runs no native code of its own around the call, so the wrapper
+  // saves errno as the Deno fast-path wrappers do; libffi's entry saves it natively.
+  if (sysv) lines.push("if (ES[2] !== 0) h.putErrno();");
+  lines.push("if (st.f === null) st.r();");
   lines.push("st.f(B);");
+  if (sysv) {
+    lines.push("ES[0] = E[0];");
+    if (LE !== null) lines.push("ES[1] = LE[0];");
+  }
   lines.push("if (P.has) h.rethrow();");
-  lines.push(`return ${readSource(sig.ret, p.retOffset, `S[${n}]`)};`);
+  lines.push(`return ${readSource(sig.ret, layout.ret, `G[${n}]`, `S[${n}]`)};`);
   if (scoped) {
     lines.push("} finally {\nh.top = t0;\nif (t0 === 0 && h.spill.length !== 0) h.spill.length = 0;\n}");
   }
-  const params = sig.args.map((_, i) => `a${i}`);
-  const src = `"use strict";\nreturn function ${jsName(name)}(${params.join(", ")}) {\n${
-    lines.join("\n")
-  }\n};`;
-  const fn = new Function("h", "x", "P", "st", "W", "S", "D", "K", "B", src)(
+  const src = _wrapperSource(name, sig, lines);
+  const fn = new Function("h", "x", "P", "st", "W", "S", "D", "K", "B", "G", "E", "ES", "LE", src)(
     _H,
     X,
     _pending,
@@ -324,15 +561,263 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
     d,
     k,
     block,
+    locs,
+    live,
+    saved,
+    LE,
   );
   const native = _native();
   return {
     fn,
     init(target) {
-      if (native.lffi_call_block_init(p.handle, block, buf.byteLength, target, errnoCells.savedPtr) !== 1) {
-        throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
-      }
+      const ok = p === null
+        ? native.lffi_sysv_block_init(
+          block,
+          buf.byteLength,
+          target,
+          layout.nstack,
+          layout.stackAt,
+          layout.retInMemory ? 1 : 0,
+        )
+        : native.lffi_call_block_init(p.handle, block, buf.byteLength, target, _errnoCells().savedPtr);
+      if (ok !== 1) throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
     },
-    enter: native.lffi_call as (block: Deno.PointerObject) => void,
+    enter: (p === null ? native.lffi_call_sysv : native.lffi_call) as (block: Deno.PointerObject) => void,
   };
+}
+
+// ---- One shared call path for programs that cycle through many signatures -------------------------
+
+// Argument kinds of the shared path (numbers, for a switch V8 compiles to a jump table).
+const Code = {
+  I32: 0,
+  U32: 1,
+  I64: 2,
+  F32: 3,
+  F64: 4,
+  Bool: 5,
+  Pointer: 6,
+  String: 7,
+  Struct: 8,
+  Void: 9,
+} as const;
+
+function codeOf(t: TypeSpec): number {
+  switch (t.name) {
+    case "i8":
+    case "i16":
+    case "i32":
+      return Code.I32;
+    case "u8":
+    case "u16":
+    case "u32":
+      return Code.U32;
+    case "i64":
+    case "isize":
+    case "u64":
+    case "usize":
+      return Code.I64;
+    case "f32":
+      return Code.F32;
+    case "f64":
+      return Code.F64;
+    case "bool":
+      return Code.Bool;
+    case "pointer":
+      return Code.Pointer;
+    case "string":
+      return Code.String;
+    case "struct":
+      return Code.Struct;
+    default:
+      return Code.Void;
+  }
+}
+
+/**
+ * A function bound for the shared call path: what {@linkcode _genericCall} needs to check, write
+ * and read its arguments and result in its register block.
+ */
+export interface GenericCall {
+  readonly name: string;
+  readonly sig: Signature;
+  readonly codes: Int32Array;
+  readonly at: Int32Array;
+  readonly locs: readonly Loc[];
+  readonly what: readonly string[];
+  readonly d: DataView;
+  readonly k: Chunk;
+  readonly block: Deno.PointerObject;
+}
+
+/**
+ * The shared call path for `sig` calling `target`, or null where it does not apply (no register
+ * engine on this platform). Every bound function gets its own compiled wrapper, which V8 optimises
+ * once it has run a while; until then each of its calls leaves Deno's fast path (hundreds of
+ * nanoseconds). A program cycling through many signatures (`Library.call` with a different one at
+ * every call) keeps most wrappers cold: this one function serves them all, so it is the one V8
+ * optimises, and its one call into the engine stays on Deno's fast path.
+ * @internal
+ */
+export function _genericEngine(name: string, sig: Signature, target: Deno.PointerValue): GenericCall | null {
+  if (_engineOptions.libffi || !sysvCan(sig)) return null;
+  const layout = sysvLayout(sig);
+  const buf = new ArrayBuffer(layout.blockSize);
+  const block = Deno.UnsafePointer.of(buf);
+  if (block === null) return null;
+  const ok = _native().lffi_sysv_block_init(
+    block,
+    buf.byteLength,
+    target,
+    layout.nstack,
+    layout.stackAt,
+    layout.retInMemory ? 1 : 0,
+  );
+  if (ok !== 1) return null;
+  return {
+    name,
+    sig,
+    codes: Int32Array.from([...sig.args, sig.ret], codeOf),
+    at: Int32Array.from([...layout.args, layout.ret], (l) => l.at),
+    locs: [...layout.args, layout.ret],
+    what: sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`),
+    d: new DataView(buf),
+    k: new Chunk(buf, block, callScoped),
+    block,
+  };
+}
+
+/** Checks and writes argument `i` of a shared-path call. */
+function genericArg(g: GenericCall, i: number, x: unknown): void {
+  const d = g.d;
+  const o = g.at[i];
+  const t = g.sig.args[i];
+  switch (g.codes[i]) {
+    case Code.I32:
+      d.setInt32(
+        o,
+        typeof x === "number" && (x | 0) === x && t.name === "i32" ? x : _H.cint(x, t.name, g.what[i]),
+        true,
+      );
+      return;
+    case Code.U32:
+      d.setUint32(
+        o,
+        typeof x === "number" && (x >>> 0) === x && t.name === "u32" ? x : _H.cint(x, t.name, g.what[i]),
+        true,
+      );
+      return;
+    case Code.I64:
+      // (Comparisons with constants inside the int64 range are compiled inline by V8; one with 2^64-1
+      // is a runtime call, so values from 2^63 up take the helper.)
+      if (typeof x === "bigint" && x >= -9223372036854775808n && x <= 9223372036854775807n) {
+        d.setBigInt64(o, x, true);
+      } else if (typeof x === "number" && Number.isSafeInteger(x)) {
+        d.setUint32(o, x >>> 0, true);
+        d.setInt32(o + 4, Math.floor(x / 4294967296), true);
+      } else {
+        d.setBigInt64(o, _H.i64(x, t.name, g.what[i], t.name === "i64" || t.name === "isize"), true);
+      }
+      return;
+    case Code.F32:
+      d.setFloat32(o, typeof x === "number" ? x : _H.float(x, "f32", g.what[i]), true);
+      return;
+    case Code.F64:
+      d.setFloat64(o, typeof x === "number" ? x : _H.float(x, "f64", g.what[i]), true);
+      return;
+    case Code.Bool:
+      d.setUint32(o, (x === true || x === false ? x : _H.bool(x, g.what[i])) ? 1 : 0, true);
+      return;
+    case Code.String:
+      if (typeof x === "string") {
+        const a = _H.strAddr(x);
+        d.setUint32(o, a >>> 0, true);
+        d.setUint32(o + 4, Math.floor(a / 4294967296), true);
+      } else if (x === null) {
+        d.setFloat64(o, 0);
+      } else {
+        writePtr(d, o, x, g.what[i]);
+      }
+      return;
+    case Code.Pointer:
+      if (x === null) d.setFloat64(o, 0);
+      else writePtr(d, o, x, g.what[i]);
+      return;
+    case Code.Struct:
+      writeStruct(t.struct!, g.k, g.locs[i], x, g.what[i]);
+      return;
+  }
+}
+
+/** Reads the result of a shared-path call. */
+function genericResult(g: GenericCall): unknown {
+  const n = g.sig.args.length;
+  const d = g.d;
+  const o = g.at[n];
+  const t = g.sig.ret;
+  switch (t.name) {
+    case "void":
+      return undefined;
+    case "bool":
+      return d.getUint8(o) !== 0;
+    case "i8":
+      return d.getInt8(o);
+    case "u8":
+      return d.getUint8(o);
+    case "i16":
+      return d.getInt16(o, true);
+    case "u16":
+      return d.getUint16(o, true);
+    case "i32":
+      return d.getInt32(o, true);
+    case "u32":
+      return d.getUint32(o, true);
+    case "i64":
+    case "isize":
+      return d.getBigInt64(o, true);
+    case "u64":
+    case "usize":
+      return d.getBigUint64(o, true);
+    case "f32":
+      return d.getFloat32(o, true);
+    case "f64":
+      return d.getFloat64(o, true);
+    case "pointer":
+      return readPtr(d, o);
+    case "string":
+      return readString(d, o);
+    default:
+      return readStruct(t.struct!, g.k, g.locs[n]);
+  }
+}
+
+let sysvEntry: ((block: Deno.PointerObject) => void) | null = null;
+
+/**
+ * Calls `g` with `args` on the shared path: the same value rules, string lifetimes, errno and
+ * callback-exception handling as the compiled wrappers.
+ * @internal
+ */
+export function _genericCall(g: GenericCall, args: unknown[]): unknown {
+  const n = g.sig.args.length;
+  if (args.length !== n) {
+    _H.arity(g.name, `(${g.sig.args.map((t) => t.label).join(", ")})`, n, args.length);
+  }
+  const { live, saved, lastError } = _errnoCells();
+  const entry = sysvEntry ??= _native().lffi_call_sysv as (block: Deno.PointerObject) => void;
+  const t0 = _H.top;
+  try {
+    const f0 = _pending.frees;
+    for (let i = 0; i < n; i++) genericArg(g, i, args[i]);
+    if (_pending.frees !== f0) _H.freedDuring(g.name);
+    if (saved[2] !== 0) _H.putErrno();
+    entry(g.block);
+    saved[0] = live[0];
+    if (lastError !== null) saved[1] = lastError[0];
+    if (_pending.has) _H.rethrow();
+    return genericResult(g);
+  } finally {
+    _H.top = t0;
+    if (t0 === 0 && _H.spill.length !== 0) _H.spill.length = 0;
+  }
 }

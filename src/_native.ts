@@ -61,6 +61,9 @@ const SYMBOLS = {
   lffi_call: { parameters: ["pointer"], result: "void" },
   // The same entry on Deno's blocking pool, for nonblocking calls whose errno is wanted (`_nonblocking.ts`).
   lffi_call_nonblocking: { name: "lffi_call", parameters: ["pointer"], result: "void", nonblocking: true },
+  // The System V x86-64 engine (native/src/sysv.rs): a register block per bound function.
+  lffi_call_sysv: { parameters: ["pointer"], result: "void" },
+  lffi_sysv_block_init: { parameters: ["pointer", "f64", "pointer", "f64", "f64", "i32"], result: "i32" },
   lffi_errno_location: { parameters: [], result: "pointer" },
   lffi_last_error_location: { parameters: [], result: "pointer" },
 } as const;

@@ -213,7 +213,7 @@ function nonblocking(
 
 /** Binds the function at `target`: through a trampoline on Deno's fast path, or the engine. */
 function bind(label: string, sig: Signature, target: Deno.PointerValue): (...args: unknown[]) => unknown {
-  const st: CallState = { f: () => undefined, t: target };
+  const st: CallState = { f: null, t: target, r: () => {} };
   const tramp = _trampolineName(sig);
   if (tramp !== null) {
     st.f = _trampoline(tramp, _denoDefinition(sig));

@@ -15,12 +15,19 @@ import {
   _compileCall,
   _denoDefinition,
   _signature,
+  _signatureKey,
   _typeKey,
   type CallState,
   type Signature,
 } from "./_call.ts";
 import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
-import { _compileEngineCall, type EngineCall } from "./_engine.ts";
+import {
+  _compileEngineCall,
+  _genericCall,
+  _genericEngine,
+  type EngineCall,
+  type GenericCall,
+} from "./_engine.ts";
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
@@ -53,7 +60,32 @@ interface Binding {
   readonly types: readonly unknown[];
   readonly st: CallState;
   readonly fn: (...args: unknown[]) => unknown;
-  next: Binding | null;
+  readonly sig: Signature;
+  /** The function's address once resolved. */
+  addr: Deno.PointerValue | undefined;
+  /** Its shared call path (see `call`): undefined until first wanted, null where there is none. */
+  g: GenericCall | null | undefined;
+}
+
+/** Whether two argument-type lists hold the same values (no struct layouts compared: the fast check). */
+function identicalTypes(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The cache key of a signature as spelled, or undefined when a type is not one (resolving throws). */
+function spelledKey(ret: unknown, argTypes: unknown): string | undefined {
+  if (!Array.isArray(argTypes)) return undefined;
+  let key = _typeKey(ret);
+  if (key === undefined) return undefined;
+  key += "(";
+  for (let i = 0; i < argTypes.length; i++) {
+    const k = _typeKey(argTypes[i]);
+    if (k === undefined) return undefined;
+    key += i === 0 ? k : "," + k;
+  }
+  return key + ")";
 }
 
 const encoder = new TextEncoder();
@@ -73,25 +105,6 @@ function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError(`Invalid symbol name ${_describe(name)} for ${what}: expected a non-empty string`);
   }
-}
-
-/**
- * Whether two C types are the same for the binding caches: the same value, or struct definitions of
- * the same layout (a definition written inline at a call site is a new object at every call).
- */
-function sameType(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  const k = _typeKey(a);
-  return k !== undefined && k === _typeKey(b);
-}
-
-/** Whether two argument-type lists name the same types, element by element. */
-function sameTypes(a: readonly unknown[], b: unknown): boolean {
-  if (a === b) return true;
-  if (!Array.isArray(b) || b.length !== a.length) return false;
-  for (let i = 0; i < a.length; i++) if (!sameType(a[i], b[i])) return false;
-  return true;
 }
 
 const kConstruct = Symbol("Library.construct");
@@ -130,8 +143,13 @@ export class Library {
   #handle: Deno.PointerObject | null;
   /** Every Deno library opened for a binding, closed with this one. */
   readonly #denoLibs: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>[] = [];
-  /** Bindings by symbol name, each a list of signatures. */
-  readonly #bindings = new Map<string, Binding>();
+  /**
+   * Bindings by symbol name, then by signature: as spelled (`"int"`, a struct's layout) and as
+   * resolved (`"i32"`), both keys leading to the same binding.
+   */
+  readonly #bindings = new Map<string, Map<string, Binding>>();
+  /** The binding `call` last used with each argument-type array (for programs cycling many calls). */
+  #byTypes = new WeakMap<object, Binding>();
   /** The binding `call` used last: repeated calls of one function skip the map. */
   #last: Binding | null = null;
   /** Nonblocking calls running the library's code: closing it waits for them to return. */
@@ -306,11 +324,34 @@ export class Library {
    * ```
    */
   call<R extends CType>(name: string, ret: R, argTypes: readonly CType[], ...args: unknown[]): CResult<R> {
-    let b = this.#last;
-    if (b === null || b.name !== name || !sameType(b.ret, ret) || !sameTypes(b.types, argTypes)) {
-      b = this.#last = this.#binding(name, ret, argTypes, "call");
+    // The same call as last time; else see #find.
+    const b = this.#last;
+    if (b !== null && b.name === name && b.ret === ret && identicalTypes(b.types, argTypes)) {
+      return b.fn(...args) as CResult<R>;
     }
-    return b.fn(...args) as CResult<R>;
+    // Another signature than last time: a program cycling through many. Each compiled wrapper is
+    // fast only once V8 has optimised it, which a wrapper run now and then never is; the shared path
+    // is one function for all of them (see `_genericEngine`).
+    const f = this.#find(name, ret, argTypes);
+    let g = f.g;
+    if (g === undefined) g = f.g = _genericEngine(name, f.sig, f.addr ?? this.#address(f));
+    if (g !== null) return _genericCall(g, args) as CResult<R>;
+    return f.fn(...args) as CResult<R>;
+  }
+
+  /**
+   * The binding for `call`: the one last used with this very type array (a program cycling through
+   * many signatures keeps its arrays), else by name and signature.
+   */
+  #find(name: string, ret: unknown, argTypes: readonly unknown[]): Binding {
+    const isObject = typeof argTypes === "object" && argTypes !== null;
+    let b = isObject ? this.#byTypes.get(argTypes) : undefined;
+    if (b === undefined || b.name !== name || b.ret !== ret || !identicalTypes(b.types, argTypes)) {
+      b = this.#binding(name, ret, argTypes, "call");
+      if (isObject) this.#byTypes.set(argTypes, b);
+    }
+    this.#last = b;
+    return b;
   }
 
   /**
@@ -605,12 +646,21 @@ export class Library {
   #binding(name: string, ret: unknown, argTypes: unknown, method: string): Binding {
     checkName(name, method);
     this.#open(`bind "${name}"`);
-    const first = this.#bindings.get(name);
-    for (let b = first ?? null; b !== null; b = b.next) {
-      if (sameType(b.ret, ret) && sameTypes(b.types, argTypes)) return b;
+    let byName = this.#bindings.get(name);
+    const spelled = spelledKey(ret, argTypes);
+    if (byName !== undefined && spelled !== undefined) {
+      const known = byName.get(spelled);
+      if (known !== undefined) return known;
     }
     const sig = _signature(name, ret, argTypes);
-    const st: CallState = { f: () => undefined, t: undefined };
+    const resolved = _signatureKey(sig);
+    if (byName === undefined) this.#bindings.set(name, byName = new Map());
+    const same = byName.get(resolved);
+    if (same !== undefined) {
+      if (spelled !== undefined) byName.set(spelled, same);
+      return same;
+    }
+    const st: CallState = { f: null, t: undefined, r: () => {} };
     const route = this.#route(sig);
     let engine: EngineCall | null = null;
     let fn: (...args: unknown[]) => unknown;
@@ -620,14 +670,20 @@ export class Library {
     } else {
       fn = _compileCall(name, sig, st, route !== "direct");
     }
-    const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn, next: first ?? null };
-    // Resolved on first use: lazy symbol resolution, as Lune promises.
-    st.f = (...args: unknown[]) => {
-      this.#resolve(b, sig, route, engine);
-      if (route !== "direct" && route !== "engine") args[args.length - 1] = st.t;
-      return st.f(...args);
+    const b: Binding = {
+      name,
+      ret,
+      types: [...(argTypes as unknown[])],
+      st,
+      fn,
+      sig,
+      addr: undefined,
+      g: undefined,
     };
-    this.#bindings.set(name, b);
+    // Resolved on first use: lazy symbol resolution, as Lune promises.
+    st.r = () => this.#resolve(b, sig, route, engine);
+    byName.set(resolved, b);
+    if (spelled !== undefined) byName.set(spelled, b);
     return b;
   }
 
@@ -645,13 +701,20 @@ export class Library {
     return _trampolineName(sig) ?? "engine";
   }
 
-  /** Binds a symbol for real, by its route. */
-  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
+  /** The address of a binding's symbol, looked up once; throws when it is missing. */
+  #address(b: Binding): Deno.PointerValue {
     const handle = this.#open(`call "${b.name}"`);
+    if (b.addr !== undefined) return b.addr;
     const addr = this.#lookup(handle, b.name);
     if (addr === null) {
       throw new FfiError(`Cannot call "${b.name}": symbol not found in ${this.#name}: ${loaderError()}`);
     }
+    return b.addr = addr;
+  }
+
+  /** Binds a symbol for real, by its route. */
+  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
+    const addr = this.#address(b);
     if (engine !== null) {
       engine.init(addr);
       b.st.f = engine.enter as (...args: unknown[]) => unknown;
@@ -686,13 +749,17 @@ export class Library {
     if (handle === null) return;
     this.#handle = null;
     this.#last = null;
-    for (const first of this.#bindings.values()) {
-      for (let b: Binding | null = first; b !== null; b = b.next) {
+    this.#byTypes = new WeakMap();
+    for (const byName of this.#bindings.values()) {
+      for (const b of new Set(byName.values())) {
         const name = b.name;
-        b.st.f = () => {
+        b.st.f = null;
+        b.st.r = () => {
           throw new FfiError(`Cannot call "${name}": library closed (${this.#name})`);
         };
         b.st.t = undefined;
+        b.addr = undefined;
+        b.g = null;
       }
     }
     this.#bindings.clear();

@@ -45,6 +45,11 @@ const BITFIELD_TYPES = new Set([
   "usize",
 ]);
 
+/** The anonymous struct and union members of a definition, at their offsets. @internal */
+export let _anonymousMembers: (
+  def: StructDefinition,
+) => readonly { readonly offset: number; readonly def: StructDefinition }[];
+
 /** `ffi.struct()` or `ffi.union()`: the definition being built, for messages. */
 let fn = "ffi.struct()";
 
@@ -235,6 +240,8 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    */
   readonly spec: F;
   #fields: readonly FieldInfo[];
+  /** The anonymous struct and union members, at their offsets (their fields are in `#fields`). */
+  #anonymous: readonly { readonly offset: number; readonly def: StructDefinition }[];
   #byName: Map<string, FieldInfo>;
   #codec: StructCodec;
 
@@ -300,6 +307,11 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
       fields.map((f) => f instanceof StructDefinition ? f : Object.freeze([...(f as readonly unknown[])])),
     ) as unknown as F;
     this.#fields = Object.freeze(infos);
+    this.#anonymous = parsed.flatMap((f, i) =>
+      f.name === "" && f.bits === undefined
+        ? [{ offset: layout.offsets[i], def: f.def as StructDefinition }]
+        : []
+    );
     this.#byName = byName;
     // The view class is built on first use: a definition used only for calls or copies never pays
     // for one.
@@ -397,6 +409,10 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
   /** Debug output for `console.log`. */
   [Symbol.for("Deno.customInspect")](): string {
     return `StructDefinition ${this.#codec.name} (size ${this.size}, alignment ${this.alignment})`;
+  }
+
+  static {
+    _anonymousMembers = (def) => def.#anonymous;
   }
 
   /** Short description for error messages. */

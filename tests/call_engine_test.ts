@@ -7,6 +7,7 @@
 import * as ffi from "../mod.ts";
 import assert from "node:assert/strict";
 import { FIXTURE } from "./_fixture.ts";
+import { _engineOptions } from "../src/_engine.ts";
 
 const lib = ffi.load(FIXTURE);
 
@@ -334,4 +335,134 @@ Deno.test("a getter or kToRaw that frees an earlier argument's memory makes the 
   }
   void q;
   void evilRaw;
+});
+
+Deno.test("the libffi engine (used where the register engine is not) passes the same shapes", () => {
+  const was = _engineOptions.libffi;
+  _engineOptions.libffi = true;
+  try {
+    const sym = (n: string) => lib.getSymbol(n)!;
+    for (
+      const [name, def, input, want] of [
+        ["fx_f3_scale", F3, { x: 1.5, y: -2.25, z: 0.5 }, { x: 4.5, y: -6.75, z: 1.5 }],
+        ["fx_di_scale", DI, { d: 0.5, n: 9n }, { d: 1.5, n: 27n }],
+        ["fx_ifd_scale", IFD, { a: -3, b: 0.5, c: 2.25 }, { a: -9, b: 1.5, c: 6.75 }],
+        ["fx_vec3_scale", Vec3, { x: 1, y: -2, z: 0.5 }, { x: 3, y: -6, z: 1.5 }],
+      ] as const
+    ) {
+      assert.deepEqual(ffi.fn(sym(name), def, [def, "i32"])(input, 3), want, name);
+    }
+    const made = ffi.fn(sym("fx_40_make"), S40, ["i32"])(7) as Record<string, unknown>;
+    assert.equal(made.e, 21);
+    const fn = ffi.fn(sym("fx_struct_mix"), "f64", ["i32", Vec2, "f32", DI, S40, "i64", IFD]);
+    const big = { a: 1n, b: 2, c: 3, d: 4, e: 5, tag: [1, 2, 3, 4, 5, 6, 7, 8] };
+    const big40 = 1 + 2 * 2 + 3 * 3 + 4 * 4 + 5 * 5 + 6 * 36;
+    const want = 1 + 2 * 0.5 + 3 * 1.5 + 4 * 2.5 + 5 * 3.5 + 6 * 4 + 7 * big40 + 8 * -9 + 9 * 10 + 10 * 0.25 +
+      11 * 12.5;
+    assert.equal(
+      fn(1, { x: 0.5, y: 1.5 }, 2.5, { d: 3.5, n: 4n }, big, -9n, { a: 10, b: 0.25, c: 12.5 }),
+      want,
+    );
+    const fail = ffi.fn(sym("fx_fail_with_errno_struct"), "i32", ["i32", Vec2]);
+    assert.equal(fail(81, { x: 0, y: 0 }), -1);
+    assert.equal(ffi.errno(), 81);
+    ffi.errno(9);
+    assert.equal(ffi.fn(sym("fx_errno_with_struct"), "i32", [Vec2])({ x: 1, y: 2 }), 9);
+  } finally {
+    _engineOptions.libffi = was;
+  }
+});
+
+Deno.test("structs by value through callbacks and pointers: the register engine calls back into JS", () => {
+  // A C function pointer to a JS callback taking and returning a struct is called by the engine.
+  using cb = ffi.callback((v: { x: number; y: number }, k: number) => v.x * k + v.y, "f64", [Vec2, "i32"]);
+  const call = ffi.fn(cb, "f64", [Vec2, "i32"]);
+  assert.equal(call({ x: 2, y: 1 }, 10), 21);
+  // A nested call of the same engine function from inside a callback leaves the outer call intact.
+  const dot = lib.fn("fx_vec2_dot", "f64", [Vec2, Vec2]);
+  using inner = ffi.callback((k: number) => dot({ x: k, y: 1 }, { x: 1, y: 1 }), "f64", ["i32"]);
+  const viaCb = ffi.fn(inner, "f64", ["i32"]);
+  assert.equal(dot({ x: 1, y: 2 }, { x: viaCb(5), y: 4 }), 6 + 8);
+});
+
+Deno.test("binding caches: same layout with other field names, other spellings, mutated type arrays", () => {
+  const XY = ffi.struct([["x", "f64"], ["y", "f64"]]);
+  const AB = ffi.struct([["a", "f64"], ["b", "f64"]]);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [XY, XY], { x: 1, y: 2 }, { x: 3, y: 4 }), 11);
+  assert.equal(lib.call("fx_vec2_dot", "f64", [AB, AB], { a: 1, b: 2 }, { a: 3, b: 4 }), 11);
+  assert.throws(
+    () => lib.call("fx_vec2_dot", "f64", [AB, AB], { x: 1, y: 2 }, { a: 3, b: 4 }),
+    /no field "x"/,
+  );
+  assert.equal(lib.call("fx_add_i32", "int", ["int", "int32_t"], 2, 3), 5);
+  assert.equal(lib.call("fx_add_i32", "i32", ["i32", "i32"], 2, 3), 5);
+  // A type array changed between calls is read again, never served from a stale cache.
+  const types: ffi.CType[] = ["i32", "i32"];
+  assert.equal(lib.call("fx_add_i32", "i32", types, 2, 3), 5);
+  types[0] = "f64";
+  types[1] = "f64";
+  assert.equal(lib.call("fx_add_f64", "f64", types, 0.5, 0.25), 0.75);
+  types[0] = "i32";
+  assert.throws(() => lib.call("fx_add_i32", "i32", types, 1, 2n), /argument 1 \(f64\)/);
+});
+
+Deno.test("lib.call alternating signatures (the shared path): values, errors, errno, structs, close", () => {
+  using fx = ffi.load(FIXTURE);
+  const p = ffi.ptr(123_456);
+  for (let i = 0; i < 50; i++) {
+    // Each call has another signature than the one before it.
+    assert.equal(fx.call("fx_add_i32", "i32", ["i32", "i32"], i, 0xffffffff), i - 1);
+    assert.equal(
+      fx.call(
+        "fx_sum_12_mixed",
+        "f64",
+        MIXED_12,
+        -5,
+        200,
+        -300,
+        60000,
+        -70000,
+        4000000000,
+        -(2n ** 40n),
+        2n ** 63n,
+        1.5,
+        0.25,
+        true,
+        p,
+      ),
+      sum12([-5, 200, -300, 60000, -70000, 4000000000, -(2 ** 40), 2 ** 63, 1.5, 0.25, 1], 456),
+    );
+    assert.equal(fx.call("fx_strlen", "usize", ["string"], "héllo"), 6n);
+    assert.deepEqual(fx.call("fx_vec2_add", Vec2, [Vec2, Vec2], { x: 1, y: i }, { x: 2, y: 3 }), {
+      x: 3,
+      y: i + 3,
+    });
+    assert.equal(fx.call("fx_echo_u8", "u8", ["u8"], -1), 255);
+    assert.equal(fx.call("fx_echo_i8", "i8", ["i8"], 200), -56);
+    assert.equal(fx.call("fx_echo_bool", "bool", ["bool"], i % 2 === 0), i % 2 === 0);
+    assert.equal(fx.call("fx_ret_string", "string", []), "héllo from the fixture");
+    assert.equal((fx.call("fx_echo_ptr", "pointer", ["pointer"], p) as ffi.RawPointer).addr, 123_456);
+    assert.equal(fx.call("fx_fail_with_errno", "i32", ["i32"], 40 + (i % 3)), -1);
+    assert.equal(ffi.errno(), 40 + (i % 3));
+  }
+  assert.throws(
+    () => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1.5, 1),
+    /argument 0 \(i32\) of fx_add_i32/,
+  );
+  assert.throws(() => fx.call("fx_strlen", "usize", ["string"], 5), /argument 0 \(string\)/);
+  assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1), /takes 2 arguments, got 1/);
+  assert.throws(() => fx.call("fx_vec2_dot", "f64", [Vec2, Vec2], { x: 1 }, 7), /argument 1/);
+  // A callback's exception reaches the call that led C to run it.
+  using cb = ffi.callback(
+    () => {
+      throw new Error("from the callback");
+    },
+    "f64",
+    [Vec2, "i32"],
+  );
+  const call = ffi.fn(cb, "f64", [Vec2, "i32"]);
+  assert.throws(() => call({ x: 1, y: 2 }, 3), /from the callback/);
+  fx.close();
+  assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1, 2), /library closed/);
+  assert.throws(() => fx.call("fx_strlen", "usize", ["string"], "x"), /library closed/);
 });

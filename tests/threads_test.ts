@@ -121,6 +121,18 @@ Deno.test("nonblocking: bad arguments, a missing symbol and a closed library rej
   await assert.rejects(lib.fn("no_such_fn", "i32", [], { nonblocking: true })(), /no_such_fn/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblocking: 1 } as never), TypeError);
   assert.throws(() => lib.fn("fx_add_i32", "i32", [], { nonblock: true } as never), /nonblock/);
+  const store = lib.fn("fx_store_i32", "void", ["pointer", "i32"], { nonblocking: true });
+  const arena = ffi.arena();
+  const dead = arena.alloc(4);
+  arena.reset();
+  await assert.rejects(store(dead, 1), /freed/);
+  const cb = ffi.callback(() => 0, "i32", ["i32"]);
+  const ptr = cb.ptr;
+  cb.close();
+  await assert.rejects(
+    lib.fn("fx_sleep_call", "i32", ["pointer", "i32", "u32"], { nonblocking: true })(ptr, 1, 0),
+    /closed callback/,
+  );
   lib.close();
   await assert.rejects(add(1, 2), /library closed/);
   assert.throws(() => lib.fn("fx_add_i32", "i32", ["i32", "i32"], { nonblocking: true }), /library closed/);
@@ -375,10 +387,8 @@ Deno.test("memory: a JS typed array gets C's writes when the call returns; share
   gone.transfer(0);
   assert.equal(await within(10_000, "fill", pending), 64n);
   const shared = new Uint8Array(new SharedArrayBuffer(8));
-  const inPlace = fill(shared, 8, 100, 4);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(shared[0], 4); // written before the Promise's reaction ran
-  await inPlace;
+  assert.equal(await within(10_000, "fill", fill(shared, 8, 10, 4)), 8n);
+  assert.deepEqual([...shared], [4, 4, 4, 4, 4, 4, 4, 4]);
 });
 
 Deno.test("close: closing the library or a callback the pending call uses waits for C to return", async () => {
@@ -551,4 +561,28 @@ Deno.test("threads: a thread-safe callback's bad result goes to onError too, and
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(errors.length, 1);
   assert.ok(errors[0] instanceof TypeError);
+});
+
+Deno.test("threads: libc pthread_create runs a thread-safe callback; pthread_join awaited nonblocking", async () => {
+  using libc = ffi.load("libc.so.6");
+  using arena = ffi.arena();
+  let calls = 0;
+  using start = ffi.callback(
+    (arg: ffi.RawPointer) => {
+      calls++;
+      arg.write(0, "i32", 77);
+      return null;
+    },
+    "pointer",
+    ["pointer"],
+    { threadSafe: true },
+  );
+  const tid = arena.alloc(8);
+  const box = arena.alloc(4);
+  const create = libc.fn("pthread_create", "i32", ["pointer", "pointer", "pointer", "pointer"]);
+  assert.equal(create(tid, null, start, box), 0);
+  const join = libc.fn("pthread_join", "i32", ["u64", "pointer"], { nonblocking: true });
+  assert.equal(await within(10_000, "pthread_join", join(tid.read(0, "u64"), null)), 0);
+  assert.equal(calls, 1);
+  assert.equal(box.read(0, "i32"), 77);
 });

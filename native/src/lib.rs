@@ -12,3 +12,4 @@
 mod call;
 mod library;
 mod memory;
+mod sysv;
