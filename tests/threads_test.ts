@@ -562,3 +562,27 @@ Deno.test("threads: a thread-safe callback's bad result goes to onError too, and
   assert.equal(errors.length, 1);
   assert.ok(errors[0] instanceof TypeError);
 });
+
+Deno.test("threads: libc pthread_create runs a thread-safe callback; pthread_join awaited nonblocking", async () => {
+  using libc = ffi.load("libc.so.6");
+  using arena = ffi.arena();
+  let calls = 0;
+  using start = ffi.callback(
+    (arg: ffi.RawPointer) => {
+      calls++;
+      arg.write(0, "i32", 77);
+      return null;
+    },
+    "pointer",
+    ["pointer"],
+    { threadSafe: true },
+  );
+  const tid = arena.alloc(8);
+  const box = arena.alloc(4);
+  const create = libc.fn("pthread_create", "i32", ["pointer", "pointer", "pointer", "pointer"]);
+  assert.equal(create(tid, null, start, box), 0);
+  const join = libc.fn("pthread_join", "i32", ["u64", "pointer"], { nonblocking: true });
+  assert.equal(await within(10_000, "pthread_join", join(tid.read(0, "u64"), null)), 0);
+  assert.equal(calls, 1);
+  assert.equal(box.read(0, "i32"), 77);
+});
