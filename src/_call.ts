@@ -749,7 +749,10 @@ export function _badSource(t: TypeSpec, x: string): string | null {
       return `typeof ${x} !== "bigint" || ${x} < -9223372036854775808n || ${x} > 9223372036854775807n`;
     case "u64":
     case "usize":
-      return `typeof ${x} !== "bigint" || ${x} < 0n || ${x} > 18446744073709551615n`;
+      // V8 compiles comparisons with constants inside the int64 range inline; one with 2^64-1 is a
+      // runtime call, made here only for values from 2^63 up.
+      return `typeof ${x} !== "bigint" || (${x} < 0n || ${x} > 9223372036854775807n) && ` +
+        `(${x} < 0n || ${x} > 18446744073709551615n)`;
     case "bool":
       return `${x} !== true && ${x} !== false`;
     default:

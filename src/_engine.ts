@@ -585,3 +585,239 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
     enter: (p === null ? native.lffi_call_sysv : native.lffi_call) as (block: Deno.PointerObject) => void,
   };
 }
+
+// ---- One shared call path for programs that cycle through many signatures -------------------------
+
+// Argument kinds of the shared path (numbers, for a switch V8 compiles to a jump table).
+const Code = {
+  I32: 0,
+  U32: 1,
+  I64: 2,
+  F32: 3,
+  F64: 4,
+  Bool: 5,
+  Pointer: 6,
+  String: 7,
+  Struct: 8,
+  Void: 9,
+} as const;
+
+function codeOf(t: TypeSpec): number {
+  switch (t.name) {
+    case "i8":
+    case "i16":
+    case "i32":
+      return Code.I32;
+    case "u8":
+    case "u16":
+    case "u32":
+      return Code.U32;
+    case "i64":
+    case "isize":
+    case "u64":
+    case "usize":
+      return Code.I64;
+    case "f32":
+      return Code.F32;
+    case "f64":
+      return Code.F64;
+    case "bool":
+      return Code.Bool;
+    case "pointer":
+      return Code.Pointer;
+    case "string":
+      return Code.String;
+    case "struct":
+      return Code.Struct;
+    default:
+      return Code.Void;
+  }
+}
+
+/**
+ * A function bound for the shared call path: what {@linkcode _genericCall} needs to check, write
+ * and read its arguments and result in its register block.
+ */
+export interface GenericCall {
+  readonly name: string;
+  readonly sig: Signature;
+  readonly codes: Int32Array;
+  readonly at: Int32Array;
+  readonly locs: readonly Loc[];
+  readonly what: readonly string[];
+  readonly d: DataView;
+  readonly k: Chunk;
+  readonly block: Deno.PointerObject;
+}
+
+/**
+ * The shared call path for `sig` calling `target`, or null where it does not apply (no register
+ * engine on this platform). Every bound function gets its own compiled wrapper, which V8 optimises
+ * once it has run a while; until then each of its calls leaves Deno's fast path (hundreds of
+ * nanoseconds). A program cycling through many signatures (`Library.call` with a different one at
+ * every call) keeps most wrappers cold: this one function serves them all, so it is the one V8
+ * optimises, and its one call into the engine stays on Deno's fast path.
+ * @internal
+ */
+export function _genericEngine(name: string, sig: Signature, target: Deno.PointerValue): GenericCall | null {
+  if (_engineOptions.libffi || !sysvCan(sig)) return null;
+  const layout = sysvLayout(sig);
+  const buf = new ArrayBuffer(layout.blockSize);
+  const block = Deno.UnsafePointer.of(buf);
+  if (block === null) return null;
+  const ok = _native().lffi_sysv_block_init(
+    block,
+    buf.byteLength,
+    target,
+    layout.nstack,
+    layout.stackAt,
+    layout.retInMemory ? 1 : 0,
+  );
+  if (ok !== 1) return null;
+  return {
+    name,
+    sig,
+    codes: Int32Array.from([...sig.args, sig.ret], codeOf),
+    at: Int32Array.from([...layout.args, layout.ret], (l) => l.at),
+    locs: [...layout.args, layout.ret],
+    what: sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`),
+    d: new DataView(buf),
+    k: new Chunk(buf, block, callScoped),
+    block,
+  };
+}
+
+/** Checks and writes argument `i` of a shared-path call. */
+function genericArg(g: GenericCall, i: number, x: unknown): void {
+  const d = g.d;
+  const o = g.at[i];
+  const t = g.sig.args[i];
+  switch (g.codes[i]) {
+    case Code.I32:
+      d.setInt32(
+        o,
+        typeof x === "number" && (x | 0) === x && t.name === "i32" ? x : _H.cint(x, t.name, g.what[i]),
+        true,
+      );
+      return;
+    case Code.U32:
+      d.setUint32(
+        o,
+        typeof x === "number" && (x >>> 0) === x && t.name === "u32" ? x : _H.cint(x, t.name, g.what[i]),
+        true,
+      );
+      return;
+    case Code.I64:
+      // (Comparisons with constants inside the int64 range are compiled inline by V8; one with 2^64-1
+      // is a runtime call, so values from 2^63 up take the helper.)
+      if (typeof x === "bigint" && x >= -9223372036854775808n && x <= 9223372036854775807n) {
+        d.setBigInt64(o, x, true);
+      } else if (typeof x === "number" && Number.isSafeInteger(x)) {
+        d.setUint32(o, x >>> 0, true);
+        d.setInt32(o + 4, Math.floor(x / 4294967296), true);
+      } else {
+        d.setBigInt64(o, _H.i64(x, t.name, g.what[i], t.name === "i64" || t.name === "isize"), true);
+      }
+      return;
+    case Code.F32:
+      d.setFloat32(o, typeof x === "number" ? x : _H.float(x, "f32", g.what[i]), true);
+      return;
+    case Code.F64:
+      d.setFloat64(o, typeof x === "number" ? x : _H.float(x, "f64", g.what[i]), true);
+      return;
+    case Code.Bool:
+      d.setUint32(o, (x === true || x === false ? x : _H.bool(x, g.what[i])) ? 1 : 0, true);
+      return;
+    case Code.String:
+      if (typeof x === "string") {
+        const a = _H.strAddr(x);
+        d.setUint32(o, a >>> 0, true);
+        d.setUint32(o + 4, Math.floor(a / 4294967296), true);
+      } else if (x === null) {
+        d.setFloat64(o, 0);
+      } else {
+        writePtr(d, o, x, g.what[i]);
+      }
+      return;
+    case Code.Pointer:
+      if (x === null) d.setFloat64(o, 0);
+      else writePtr(d, o, x, g.what[i]);
+      return;
+    case Code.Struct:
+      writeStruct(t.struct!, g.k, g.locs[i], x, g.what[i]);
+      return;
+  }
+}
+
+/** Reads the result of a shared-path call. */
+function genericResult(g: GenericCall): unknown {
+  const n = g.sig.args.length;
+  const d = g.d;
+  const o = g.at[n];
+  const t = g.sig.ret;
+  switch (t.name) {
+    case "void":
+      return undefined;
+    case "bool":
+      return d.getUint8(o) !== 0;
+    case "i8":
+      return d.getInt8(o);
+    case "u8":
+      return d.getUint8(o);
+    case "i16":
+      return d.getInt16(o, true);
+    case "u16":
+      return d.getUint16(o, true);
+    case "i32":
+      return d.getInt32(o, true);
+    case "u32":
+      return d.getUint32(o, true);
+    case "i64":
+    case "isize":
+      return d.getBigInt64(o, true);
+    case "u64":
+    case "usize":
+      return d.getBigUint64(o, true);
+    case "f32":
+      return d.getFloat32(o, true);
+    case "f64":
+      return d.getFloat64(o, true);
+    case "pointer":
+      return readPtr(d, o);
+    case "string":
+      return readString(d, o);
+    default:
+      return readStruct(t.struct!, g.k, g.locs[n]);
+  }
+}
+
+let sysvEntry: ((block: Deno.PointerObject) => void) | null = null;
+
+/**
+ * Calls `g` with `args` on the shared path: the same value rules, string lifetimes, errno and
+ * callback-exception handling as the compiled wrappers.
+ * @internal
+ */
+export function _genericCall(g: GenericCall, args: unknown[]): unknown {
+  const n = g.sig.args.length;
+  if (args.length !== n) {
+    _H.arity(g.name, `(${g.sig.args.map((t) => t.label).join(", ")})`, n, args.length);
+  }
+  const { live, saved, lastError } = _errnoCells();
+  const entry = sysvEntry ??= _native().lffi_call_sysv as (block: Deno.PointerObject) => void;
+  const t0 = _H.top;
+  try {
+    const f0 = _pending.frees;
+    for (let i = 0; i < n; i++) genericArg(g, i, args[i]);
+    if (_pending.frees !== f0) _H.freedDuring(g.name);
+    if (saved[2] !== 0) _H.putErrno();
+    entry(g.block);
+    saved[0] = live[0];
+    if (lastError !== null) saved[1] = lastError[0];
+    if (_pending.has) _H.rethrow();
+    return genericResult(g);
+  } finally {
+    _H.top = t0;
+    if (t0 === 0 && _H.spill.length !== 0) _H.spill.length = 0;
+  }
+}

@@ -21,7 +21,13 @@ import {
   type Signature,
 } from "./_call.ts";
 import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
-import { _compileEngineCall, type EngineCall } from "./_engine.ts";
+import {
+  _compileEngineCall,
+  _genericCall,
+  _genericEngine,
+  type EngineCall,
+  type GenericCall,
+} from "./_engine.ts";
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
@@ -54,6 +60,11 @@ interface Binding {
   readonly types: readonly unknown[];
   readonly st: CallState;
   readonly fn: (...args: unknown[]) => unknown;
+  readonly sig: Signature;
+  /** The function's address once resolved. */
+  addr: Deno.PointerValue | undefined;
+  /** Its shared call path (see `call`): undefined until first wanted, null where there is none. */
+  g: GenericCall | null | undefined;
 }
 
 /** Whether two argument-type lists hold the same values (no struct layouts compared: the fast check). */
@@ -318,7 +329,14 @@ export class Library {
     if (b !== null && b.name === name && b.ret === ret && identicalTypes(b.types, argTypes)) {
       return b.fn(...args) as CResult<R>;
     }
-    return this.#find(name, ret, argTypes).fn(...args) as CResult<R>;
+    // Another signature than last time: a program cycling through many. Each compiled wrapper is
+    // fast only once V8 has optimised it, which a wrapper run now and then never is; the shared path
+    // is one function for all of them (see `_genericEngine`).
+    const f = this.#find(name, ret, argTypes);
+    let g = f.g;
+    if (g === undefined) g = f.g = _genericEngine(name, f.sig, f.addr ?? this.#address(f));
+    if (g !== null) return _genericCall(g, args) as CResult<R>;
+    return f.fn(...args) as CResult<R>;
   }
 
   /**
@@ -652,7 +670,16 @@ export class Library {
     } else {
       fn = _compileCall(name, sig, st, route !== "direct");
     }
-    const b: Binding = { name, ret, types: [...(argTypes as unknown[])], st, fn };
+    const b: Binding = {
+      name,
+      ret,
+      types: [...(argTypes as unknown[])],
+      st,
+      fn,
+      sig,
+      addr: undefined,
+      g: undefined,
+    };
     // Resolved on first use: lazy symbol resolution, as Lune promises.
     st.r = () => this.#resolve(b, sig, route, engine);
     byName.set(resolved, b);
@@ -674,13 +701,20 @@ export class Library {
     return _trampolineName(sig) ?? "engine";
   }
 
-  /** Binds a symbol for real, by its route. */
-  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
+  /** The address of a binding's symbol, looked up once; throws when it is missing. */
+  #address(b: Binding): Deno.PointerValue {
     const handle = this.#open(`call "${b.name}"`);
+    if (b.addr !== undefined) return b.addr;
     const addr = this.#lookup(handle, b.name);
     if (addr === null) {
       throw new FfiError(`Cannot call "${b.name}": symbol not found in ${this.#name}: ${loaderError()}`);
     }
+    return b.addr = addr;
+  }
+
+  /** Binds a symbol for real, by its route. */
+  #resolve(b: Binding, sig: Signature, route: string, engine: EngineCall | null): void {
+    const addr = this.#address(b);
     if (engine !== null) {
       engine.init(addr);
       b.st.f = engine.enter as (...args: unknown[]) => unknown;
@@ -724,6 +758,8 @@ export class Library {
           throw new FfiError(`Cannot call "${name}": library closed (${this.#name})`);
         };
         b.st.t = undefined;
+        b.addr = undefined;
+        b.g = null;
       }
     }
     this.#bindings.clear();

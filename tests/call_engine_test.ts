@@ -405,3 +405,64 @@ Deno.test("binding caches: same layout with other field names, other spellings, 
   types[0] = "i32";
   assert.throws(() => lib.call("fx_add_i32", "i32", types, 1, 2n), /argument 1 \(f64\)/);
 });
+
+Deno.test("lib.call alternating signatures (the shared path): values, errors, errno, structs, close", () => {
+  using fx = ffi.load(FIXTURE);
+  const p = ffi.ptr(123_456);
+  for (let i = 0; i < 50; i++) {
+    // Each call has another signature than the one before it.
+    assert.equal(fx.call("fx_add_i32", "i32", ["i32", "i32"], i, 0xffffffff), i - 1);
+    assert.equal(
+      fx.call(
+        "fx_sum_12_mixed",
+        "f64",
+        MIXED_12,
+        -5,
+        200,
+        -300,
+        60000,
+        -70000,
+        4000000000,
+        -(2n ** 40n),
+        2n ** 63n,
+        1.5,
+        0.25,
+        true,
+        p,
+      ),
+      sum12([-5, 200, -300, 60000, -70000, 4000000000, -(2 ** 40), 2 ** 63, 1.5, 0.25, 1], 456),
+    );
+    assert.equal(fx.call("fx_strlen", "usize", ["string"], "héllo"), 6n);
+    assert.deepEqual(fx.call("fx_vec2_add", Vec2, [Vec2, Vec2], { x: 1, y: i }, { x: 2, y: 3 }), {
+      x: 3,
+      y: i + 3,
+    });
+    assert.equal(fx.call("fx_echo_u8", "u8", ["u8"], -1), 255);
+    assert.equal(fx.call("fx_echo_i8", "i8", ["i8"], 200), -56);
+    assert.equal(fx.call("fx_echo_bool", "bool", ["bool"], i % 2 === 0), i % 2 === 0);
+    assert.equal(fx.call("fx_ret_string", "string", []), "héllo from the fixture");
+    assert.equal((fx.call("fx_echo_ptr", "pointer", ["pointer"], p) as ffi.RawPointer).addr, 123_456);
+    assert.equal(fx.call("fx_fail_with_errno", "i32", ["i32"], 40 + (i % 3)), -1);
+    assert.equal(ffi.errno(), 40 + (i % 3));
+  }
+  assert.throws(
+    () => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1.5, 1),
+    /argument 0 \(i32\) of fx_add_i32/,
+  );
+  assert.throws(() => fx.call("fx_strlen", "usize", ["string"], 5), /argument 0 \(string\)/);
+  assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1), /takes 2 arguments, got 1/);
+  assert.throws(() => fx.call("fx_vec2_dot", "f64", [Vec2, Vec2], { x: 1 }, 7), /argument 1/);
+  // A callback's exception reaches the call that led C to run it.
+  using cb = ffi.callback(
+    () => {
+      throw new Error("from the callback");
+    },
+    "f64",
+    [Vec2, "i32"],
+  );
+  const call = ffi.fn(cb, "f64", [Vec2, "i32"]);
+  assert.throws(() => call({ x: 1, y: 2 }, 3), /from the callback/);
+  fx.close();
+  assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1, 2), /library closed/);
+  assert.throws(() => fx.call("fx_strlen", "usize", ["string"], "x"), /library closed/);
+});
