@@ -63,6 +63,8 @@ type CT =
     readonly name: PrimitiveName;
     readonly plainChar: boolean;
     readonly isEnum: boolean;
+    /** An enum whose constants are all non-negative: gcc gives it `unsigned int`, which shows in bitfields. */
+    readonly unsignedEnum?: boolean;
   }
   | { readonly k: "void" }
   | { readonly k: "record"; readonly rec: Rec }
@@ -75,6 +77,8 @@ interface Scope {
   readonly typedefs: Map<string, CT>;
   readonly tags: Map<string, Rec>;
   readonly consts: Map<string, bigint>;
+  /** Enum tags, and whether each one's constants are all non-negative. */
+  readonly enums: Map<string, boolean>;
 }
 
 const kScope: unique symbol = Symbol("lune-ffi.cdef.scope");
@@ -133,7 +137,7 @@ const KEYWORDS = new Set([
 class Parser {
   #toks: Token[];
   #i = 0;
-  readonly scope: Scope = { typedefs: new Map(), tags: new Map(), consts: new Map() };
+  readonly scope: Scope = { typedefs: new Map(), tags: new Map(), consts: new Map(), enums: new Map() };
   readonly #outer: readonly Scope[];
   readonly defs: Record<string, unknown> = {};
 
@@ -466,14 +470,16 @@ class Parser {
     this.#attributes();
     let tag: Token | undefined;
     if (this.#t.kind === "ident" && !KEYWORDS.has(this.#t.text)) tag = this.#next();
-    const type = prim("i32", false, true);
+    let unsigned = tag === undefined ? undefined : this.#enumSign(tag.text);
     if (this.#accept("{")) {
+      unsigned = true;
       let v = -1n;
       while (!this.#accept("}")) {
         const nameTok = this.#t;
         if (nameTok.kind !== "ident") throw this.#error("expected an enumerator name");
         this.#next();
         v = this.#accept("=") ? this.#constExpr() : v + 1n;
+        if (v < 0n) unsigned = false;
         this.#constant(nameTok.text, v, nameTok);
         if (!this.#accept(",")) {
           this.#expect("}", "',' or '}'");
@@ -481,13 +487,24 @@ class Parser {
         }
       }
       if (tag !== undefined) {
+        this.scope.enums.set(tag.text, unsigned);
         this.#define(tag.text, "int", tag);
         this.#define(`enum ${tag.text}`, "int", tag);
       }
     } else if (tag === undefined) {
       throw this.#error("expected an enum name or '{'");
     }
-    return type;
+    return { k: "prim", name: "i32", plainChar: false, isEnum: true, unsignedEnum: unsigned === true };
+  }
+
+  #enumSign(tag: string): boolean | undefined {
+    const own = this.scope.enums.get(tag);
+    if (own !== undefined) return own;
+    for (const s of this.#outer) {
+      const v = s.enums.get(tag);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   }
 
   /**
@@ -734,7 +751,7 @@ function bitfieldType(t: CT, at: Token): string {
       `ffi.cdef(): line ${at.line}, column ${at.column}: a bitfield must have an integer type`,
     );
   }
-  return t.isEnum ? "int" : t.name;
+  return t.isEnum ? (t.unsignedEnum ? "u32" : "int") : t.name;
 }
 
 function signature(name: string, f: Extract<CT, { k: "func" }>): Signature {

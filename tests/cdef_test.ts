@@ -71,6 +71,7 @@ function bytesAt(p: ffi.RawPointer, n: number): number[] {
 const SAMPLES: [string, Record<string, unknown>][] = [
   ["fx_bits", { a: 5, b: 100, c: -7, d: 9, e: 0xABCDEF1234, f: -3, g: -4294967296 }],
   ["fx_lead", { lead: 0xAA, x: 0xABC, y: 0xF }],
+  ["fx_enum_bits", { m: 3, c: -2 }],
   ["fx_packed_bits", { a: 6, b: 0x2AAAAAAA, c: 0x7F }],
   ["fx_packed", { tag: 1, value: 0xDEADBEEF, port: 8080, ratio: 0.5 }],
 ];
