@@ -42,8 +42,10 @@ export function _callbackGate(raw: object): { readonly open: boolean } | undefin
  * argument, except that a `pointer` or `string` result takes what a memory write takes: no JS string
  * or typed array (C would use it after the callback returns, when nothing keeps it alive). An exception thrown by the function never unwinds through C: C gets a zero value, and
  * the same error object is rethrown from the JS call (`Library.call` or a `Library.fn` function) that
- * led C to call it. Once one invocation has thrown, later ones in the same outer call return zero
- * without running.
+ * led C to call it (a nonblocking call's Promise rejects with it). Once one invocation has thrown,
+ * later ones in the same outer call return zero without running. A thread-safe callback
+ * (`{ threadSafe: true }`) may be called from any thread; its exceptions go to `onError` or are
+ * reported as uncaught errors (see {@linkcode CallbackOptions}).
  *
  * @example A qsort comparator
  * ```ts
