@@ -49,6 +49,7 @@ const rawCb = Deno.UnsafeCallback.threadSafe({ parameters: ["i32"], result: "i32
 const cb = ffi.callback((i: number) => i, "i32", ["i32"], { threadSafe: true });
 // The callbacks must not keep `deno bench` alive once it is done.
 rawCb.unref();
+cb.unref();
 Deno.bench(
   "raw Deno.UnsafeCallback.threadSafe",
   { group: "100 callbacks from a C thread", baseline: true },
@@ -58,8 +59,4 @@ Deno.bench(
 );
 Deno.bench("ffi.callback threadSafe", { group: "100 callbacks from a C thread" }, async () => {
   await threadCalls(cb, CALLBACKS);
-});
-globalThis.addEventListener("unload", () => {
-  cb.close();
-  rawCb.close();
 });

@@ -48,7 +48,10 @@ export interface State {
   readonly off: number;
   /** Whether the chunk is arena memory (its bounds are kept by `toRaw()`). */
   readonly managed: boolean;
-  /** The accessible bytes of the chunk: `[lo, hi)`. */
+  /**
+   * The accessible bytes of the chunk: `[lo, hi)`. Without a chunk, `lo` is 1 when the pointer was
+   * computed from one on the first page (every access through it is refused), else 0.
+   */
   readonly lo: number;
   readonly hi: number;
   readonly count: number | undefined;
@@ -81,7 +84,7 @@ export function _indexError(s: State, i: unknown, verb: string): Error | null {
   }
   const c = s.chunk;
   if (c !== null && !c.alive()) return c.deadError(`${verb} element ${i} of ${s.elem.label}`) as Error;
-  if (c === null && s.off < _NULL_PAGE) {
+  if (c === null && (s.off < _NULL_PAGE || s.lo === 1)) {
     return new FfiError(
       `Cannot ${verb} element ${i} of ${s.elem.label}: ${
         s.off === 0 ? "the pointer is null" : `address ${s.off} is a null pointer access`
@@ -145,7 +148,7 @@ export function _looseOffset(s: State, i: number): number {
   const c = s.chunk;
   if (c === null) {
     const o = s.off + i * s.elem.stride;
-    return s.off < _NULL_PAGE || !Number.isSafeInteger(o + s.elem.stride) ? -1 : o;
+    return s.off < _NULL_PAGE || s.lo === 1 || !Number.isSafeInteger(o + s.elem.stride) ? -1 : o;
   }
   if (!c.alive()) return -1;
   const o = s.off + i * s.elem.stride;

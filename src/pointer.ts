@@ -88,8 +88,11 @@ export interface Span {
 
 /** A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`. @internal */
 export let _makeManaged: (c: Chunk, off: number, lo: number, hi: number) => RawPointer;
-/** An unmanaged pointer to an address (a safe integer). @internal */
-export let _rawFromAddr: (addr: number) => RawPointer;
+/**
+ * An unmanaged pointer to an address (a safe integer); `nullDerived` when it was computed from a
+ * pointer on the first page, which keeps every access through it refused. @internal
+ */
+export let _rawFromAddr: (addr: number, nullDerived?: boolean) => RawPointer;
 /** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
 export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
 /** The internals of a pointer; throws if its memory was freed. @internal */
@@ -113,7 +116,8 @@ function UnmanagedPointer(): void {}
 
 // Constructors of the two hidden classes (see the module documentation); set by RawPointer's static block.
 let managed: (c: Chunk, o: number, lo: number, hi: number) => RawPointer;
-let unmanaged: (addr: number) => RawPointer;
+/** `nullDerived`: the pointer was computed from one on the first page (see `#at`). */
+let unmanaged: (addr: number, nullDerived?: boolean) => RawPointer;
 let fromBigAddr: (a: bigint) => RawPointer;
 /** Whether `p` is an unmanaged pointer above 2^53, whose `addr` only approximates it. */
 let isExact: (p: RawPointer) => boolean;
@@ -357,7 +361,9 @@ export class RawPointer {
     }
     const x = this.#x;
     // Exact in numbers: a safe address that stays safe. Otherwise in bigints, from the exact value.
-    if ((x === undefined || this.#o <= MAX_SAFE) && o >= 0 && o <= MAX_SAFE) return unmanaged(o);
+    if ((x === undefined || this.#o <= MAX_SAFE) && o >= 0 && o <= MAX_SAFE) {
+      return unmanaged(o, this.#lo === 1 || this.#o < _NULL_PAGE);
+    }
     const start = x !== undefined ? BigInt(Deno.UnsafePointer.value(x)) : BigInt(this.#o);
     return fromBigAddr(BigInt.asUintN(64, start + BigInt(bytes)));
   }
@@ -432,6 +438,11 @@ export class RawPointer {
     return (this.#x = pv);
   }
 
+  /** Whether this unmanaged pointer was computed from one on the first page. @internal */
+  _nullDerived(): boolean {
+    return this.#c === null && (this.#lo === 1 || (this.#x === undefined && this.#o < _NULL_PAGE));
+  }
+
   /** Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged). @internal */
   _bytesLeft(): number {
     return this.#c === null ? Infinity : this.#hi - this.#o;
@@ -470,13 +481,30 @@ export class RawPointer {
     }
     const x = this.#x;
     const a = this.#o + offset;
-    // An exact address above 2^53 (a sentinel such as `(void*)-1`): offsets count from it.
-    if (x !== undefined && this.#o > MAX_SAFE) return offset;
-    if (a >= _NULL_PAGE && a + size <= MAX_SAFE) return a;
-    const what = type ?? `${size} bytes`;
-    if (a >= 0 && a < _NULL_PAGE) {
+    // An exact address above 2^53 (a sentinel such as `(void*)-1`): offsets count from it, unless
+    // the access wraps around to the first page.
+    if (x !== undefined && this.#o > MAX_SAFE) {
+      const exact = BigInt.asUintN(64, BigInt(Deno.UnsafePointer.value(x)) + BigInt(offset));
+      if (exact >= BigInt(_NULL_PAGE)) return offset;
       return fail(
-        new FfiError(`Cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access`),
+        new FfiError(
+          `Cannot ${verb} ${
+            type ?? `${size} bytes`
+          } at offset ${offset}: address ${exact} is a null pointer access`,
+        ),
+      );
+    }
+    // A pointer on the first page is a NULL pointer plus an offset (a field of a struct C returned
+    // as NULL): every access through it is refused, wherever the offset leads.
+    const nullBase = this.#lo === 1 || this.#o < _NULL_PAGE;
+    if (a >= _NULL_PAGE && !nullBase && a + size <= MAX_SAFE) return a;
+    const what = type ?? `${size} bytes`;
+    if ((a >= 0 && a < _NULL_PAGE) || nullBase) {
+      return fail(
+        new FfiError(
+          `Cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
+            `(the pointer is at ${this.#o}, on the first page)`,
+        ),
       );
     }
     return fail(new RangeError(`Cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`));
@@ -550,7 +578,8 @@ export class RawPointer {
       o >= -SMALL && o <= SMALL && hi <= SMALL
         ? new RawPointer(c, o | 0, lo | 0, hi | 0, undefined)
         : wide(c, o, lo, hi, undefined);
-    unmanaged = (addr) => wide(null, addr, 0, 0, undefined);
+    // `#lo` of an unmanaged pointer: 1 when it was computed from a pointer on the first page.
+    unmanaged = (addr, nullDerived = false) => wide(null, addr, nullDerived ? 1 : 0, 0, undefined);
     fromBigAddr = (a) =>
       a <= BigInt(MAX_SAFE)
         ? unmanaged(Number(a))

@@ -30,7 +30,7 @@ import {
   type ViewSource,
 } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
-import { _argMessage, kDescribe } from "./errors.ts";
+import { _argMessage, FfiError, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
@@ -573,6 +573,12 @@ export function _viewOf(raw: RawPointer, def: object, fn: string): StructView {
       );
     }
     return codec.makeView(s.chunk, s.off, true, s.lo, s.hi) as StructView;
+  }
+  if (raw._nullDerived()) {
+    throw new FfiError(
+      `${fn}: cannot view a struct at address ${raw.addr}: a null pointer access (the pointer was ` +
+        `computed from one on the first page)`,
+    );
   }
   const chunk = _foreignChunk(raw.addr, size, `view a struct of ${size} bytes`);
   return codec.makeView(chunk, 0, false, 0, size) as StructView;

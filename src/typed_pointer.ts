@@ -26,7 +26,7 @@
  * @module
  */
 
-import { _foreignChunk, _MAX_VIEW_BYTES, type Chunk } from "./_chunk.ts";
+import { _foreignChunk, _MAX_VIEW_BYTES, _NULL_PAGE, type Chunk } from "./_chunk.ts";
 import { type Codec, kCodec } from "./_codec.ts";
 import {
   _checkedGet,
@@ -215,9 +215,11 @@ export class TypedPointer<T = unknown, I = T> {
     const count = s.count === undefined ? undefined : Math.max(0, s.count - n);
     const off = s.off + n * stride;
     const c = s.chunk;
-    if (c === null || s.managed) {
-      return _makeTyped(s.elem, c, off, s.managed, s.lo, s.hi, count) as TypedPointer<T, I>;
+    if (c === null) {
+      const nullDerived = s.lo === 1 || s.off < _NULL_PAGE;
+      return _makeTyped(s.elem, null, off, false, nullDerived ? 1 : 0, 0, count) as TypedPointer<T, I>;
     }
+    if (s.managed) return _makeTyped(s.elem, c, off, true, s.lo, s.hi, count) as TypedPointer<T, I>;
     // Unmanaged memory of known count: reuse its buffer while the new range lies inside it.
     if (off >= 0 && off + count! * stride <= c.buf.byteLength) {
       return _makeTyped(s.elem, c, off, false, 0, c.buf.byteLength, count) as TypedPointer<T, I>;
@@ -243,7 +245,7 @@ export class TypedPointer<T = unknown, I = T> {
   toRaw(): RawPointer {
     const s = st(this);
     const c = s.chunk;
-    if (c === null) return _rawFromAddr(s.off);
+    if (c === null) return _rawFromAddr(s.off, s.lo === 1);
     return s.managed ? _makeManaged(c, s.off, s.lo, s.hi) : _rawFromAddr(c.addr + s.off);
   }
 
@@ -462,7 +464,10 @@ export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined,
     return _makeTyped(elem, s.chunk, s.off, true, s.lo, s.hi, count);
   }
   const addr = raw.addr;
-  if (count === undefined) return _makeTyped(elem, null, addr, false, 0, 0, count);
+  const nullDerived = addr < _NULL_PAGE || raw._nullDerived();
+  if (count === undefined || nullDerived) {
+    return _makeTyped(elem, null, addr, false, nullDerived ? 1 : 0, 0, count);
+  }
   const size = count * stride;
   if (!Number.isSafeInteger(size) || !Number.isSafeInteger(addr + size)) {
     throw new RangeError(
@@ -470,6 +475,7 @@ export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined,
     );
   }
   // The first page, and memory too large for one JS buffer, are read natively (the first page refused).
-  if (addr < 4096 || size > _MAX_VIEW_BYTES) return _makeTyped(elem, null, addr, false, 0, 0, count);
+  // Memory too large for one JS buffer is read natively.
+  if (size > _MAX_VIEW_BYTES) return _makeTyped(elem, null, addr, false, 0, 0, count);
   return _makeTyped(elem, _foreignChunk(addr, size, fn), 0, false, 0, size, count);
 }
