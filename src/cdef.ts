@@ -11,7 +11,20 @@ import { StructDefinition } from "./struct.ts";
 import type { FieldSpec } from "./struct_types.ts";
 import { _primitive, type PrimitiveName } from "./types.ts";
 
-/** A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or union definition. */
+/**
+ * A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or
+ * union definition. What `ffi.cdef` gives for typedefs and in a Signature's `ret` and `args`.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const { uLong } = ffi.cdef("typedef unsigned long uLong;");
+ * const t: ffi.TypeValue = uLong;
+ * assert.equal(ffi.sizeof(t), 8);
+ * ```
+ */
 export type TypeValue = string | StructDefinition;
 
 /**
@@ -44,6 +57,16 @@ export interface Signature {
  * `defs["struct S"]`, a union `U` `defs.U` and `defs["union U"]`; an enum constant or a `#define` is
  * its number (a bigint beyond 2^53); an enum type is `"int"`; a typedef its type value; a prototype
  * or function-pointer typedef a {@linkcode Signature}. Pass it to a later `cdef` to use its names.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const base: ffi.CDefs = ffi.cdef("typedef struct { int x, y; } point;");
+ * const more = ffi.cdef("struct line { point a, b; };", base);
+ * assert.equal(more.line.size, 16);
+ * ```
  */
 // deno-lint-ignore no-explicit-any -- what a property holds depends on the C source, unknown to the compiler
 export type CDefs = { readonly [name: string]: any };
