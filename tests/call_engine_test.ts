@@ -466,3 +466,14 @@ Deno.test("lib.call alternating signatures (the shared path): values, errors, er
   assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1, 2), /library closed/);
   assert.throws(() => fx.call("fx_strlen", "usize", ["string"], "x"), /library closed/);
 });
+
+Deno.test("ffi.fn of a variadic Signature: fixed arguments, then a type and a value per extra one", () => {
+  using libc = ffi.load("libc.so.6");
+  const defs = ffi.cdef("int snprintf(char *buf, size_t n, const char *fmt, ...);");
+  const snprintf = ffi.fn(libc.getSymbol("snprintf")!, defs.snprintf as ffi.SignatureLike);
+  const buf = ffi.buffer(64);
+  assert.equal(snprintf(buf, 64, "%d-%.1f-%s", "int", 7, "double", 2.5, "char*", "x"), 7);
+  assert.equal(buf.readString(), "7-2.5-x");
+  assert.equal(snprintf(buf, 64, "plain"), 5);
+  assert.throws(() => snprintf(buf, 64, "%d", "int"), /type and a value/);
+});
