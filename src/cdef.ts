@@ -263,7 +263,7 @@ class Parser {
     if (f === undefined) {
       throw new CSyntaxError("expected a function prototype", start.line, start.column, start.text);
     }
-    return { name: d.name, sig: signature(d.name ?? "", f) };
+    return { name: d.name, sig: signature(d.name ?? "", f, start) };
   }
 
   parse(): void {
@@ -293,10 +293,10 @@ class Parser {
       if (this.#is("=")) throw this.#error("initialisers are not supported: declare only");
       if (spec.typedef) {
         this.scope.typedefs.set(d.name, t);
-        const v = typedefValue(d.name, t);
+        const v = typedefValue(d.name, t, nameTok);
         if (v !== undefined) this.#define(d.name, v, nameTok);
       } else if (t.k === "func") {
-        const sig = signature(d.name, t);
+        const sig = signature(d.name, t, nameTok);
         prototypes.add(sig);
         this.#define(d.name, sig, nameTok);
       }
@@ -777,28 +777,31 @@ function bitfieldType(t: CT, at: Token): string {
   return t.isEnum ? (t.unsignedEnum ? "u32" : "int") : t.name;
 }
 
-function signature(name: string, f: Extract<CT, { k: "func" }>): Signature {
-  const at: Token = { kind: "ident", text: name, line: 0, column: 0 };
+/** The Signature of a function type; `at` (its name's token) places errors about its types. */
+function signature(name: string, f: Extract<CT, { k: "func" }>, at: Token): Signature {
+  if (f.ret.k === "array" || f.ret.k === "func") {
+    throw new TypeError(
+      `ffi.cdef(): line ${at.line}, column ${at.column}: '${name}' cannot return ${
+        f.ret.k === "array" ? "an array" : "a function"
+      }`,
+    );
+  }
   return Object.freeze({
     name,
-    ret: f.ret.k === "array"
-      ? (() => {
-        throw new TypeError(`ffi.cdef(): '${name}' cannot return an array`);
-      })()
-      : valueOf(f.ret, at, "result"),
+    ret: valueOf(f.ret, at, "result"),
     args: Object.freeze(f.params.map((p) => valueOf(p, at, "parameter"))),
     variadic: f.variadic,
   });
 }
 
 /** What `defs.T` is for `typedef <t> T;`: a Signature for function (pointer) types, else the type value. */
-function typedefValue(name: string, t: CT): unknown {
-  if (t.k === "func") return signature(name, t);
-  if (t.k === "ptr" && t.to.k === "func") return signature(name, t.to);
+function typedefValue(name: string, t: CT, at: Token): unknown {
+  if (t.k === "func") return signature(name, t, at);
+  if (t.k === "ptr" && t.to.k === "func") return signature(name, t.to, at);
   if (t.k === "record") return t.rec.def; // undefined while incomplete: usable only behind a pointer
   if (t.k === "array") return undefined;
   if (t.k === "void") return "void";
-  return valueOf(t, { kind: "ident", text: name, line: 0, column: 0 }, "typedef");
+  return valueOf(t, at, "typedef");
 }
 
 function scopeOf(x: unknown, i: number): Scope {
