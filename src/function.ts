@@ -12,7 +12,7 @@ import {
   type CallState,
   type Signature,
 } from "./_call.ts";
-import { _trampoline, _trampolineName } from "./_dl.ts";
+import { _trampoline, _trampolineName, _trampolineTarget } from "./_dl.ts";
 import { _compileEngineCall } from "./_engine.ts";
 import { _callbackGate } from "./callback.ts";
 import { _callbackHolds } from "./_hold.ts";
@@ -262,6 +262,7 @@ function bind(label: string, sig: Signature, target: Deno.PointerValue): (...arg
   const tramp = _trampolineName(sig);
   if (tramp !== null) {
     st.f = _trampoline(tramp, _denoDefinition(sig));
+    st.t = _trampolineTarget(tramp, target);
     return _compileCall(label, sig, st, true);
   }
   const engine = _compileEngineCall(label, sig, sig.args.length, st);
