@@ -477,3 +477,9 @@ Deno.test("ffi.fn of a variadic Signature: fixed arguments, then a type and a va
   assert.equal(snprintf(buf, 64, "plain"), 5);
   assert.throws(() => snprintf(buf, 64, "%d", "int"), /type and a value/);
 });
+
+Deno.test("a struct too big to copy onto the native stack is refused, not a crash", () => {
+  const Huge = ffi.struct([["bytes", "u8", 4 << 20]]);
+  assert.throws(() => lib.fn("fx_strlen", "usize", [Huge]), RangeError);
+  assert.throws(() => ffi.fn(lib.getSymbol("fx_strlen")!, "usize", [Huge]), /by value/);
+});
