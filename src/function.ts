@@ -19,7 +19,7 @@ import { _callbackHolds } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _rawOf, _toPointerValue, type CType, type PointerLike } from "./pointer.ts";
-import type { CResult } from "./struct_types.ts";
+import type { CallArgs, CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
 /**
@@ -77,11 +77,11 @@ function isSignature(x: unknown): x is SignatureLike {
  * assert.equal(call(21), 42);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
-): (...args: unknown[]) => CResult<R>;
+  argTypes: A,
+): (...args: CallArgs<A>) => CResult<R>;
 /**
  * {@linkcode fn} with options: `{ nonblocking: true }` gives a function that runs the call on
  * another thread and returns a Promise (with `errno: true`, of `{ result, errno }`), as
@@ -97,12 +97,12 @@ export function fn<R extends CType>(
  * assert.equal(await sqrt(81), 9);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
+  argTypes: A,
   options: CallOptions & { nonblocking: true; errno: true },
-): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+): (...args: CallArgs<A>) => Promise<ErrnoResult<CResult<R>>>;
 /**
  * {@linkcode fn} returning a Promise: see the signature with options.
  *
@@ -116,12 +116,12 @@ export function fn<R extends CType>(
  * assert.equal(await abs(-2), 2);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
+  argTypes: A,
   options: CallOptions & { nonblocking: true },
-): (...args: unknown[]) => Promise<CResult<R>>;
+): (...args: CallArgs<A>) => Promise<CResult<R>>;
 /**
  * {@linkcode fn} with the signature as one object `{ name?, ret, args, variadic? }` (what `ffi.cdef`
  * makes of a prototype).

@@ -192,6 +192,7 @@ Deno.test("ffi.fn: errors name what is wrong, and a closed callback is never cal
   assert.throws(() => ffi.fn(lib.getSymbol("fx_add_i32")!, "i33", []), /i33/);
   assert.throws(() => ffi.fn(lib.getSymbol("fx_add_i32")!, "i32" as never), /argument types/);
   const add = ffi.fn(lib.getSymbol("fx_add_i32")!, "i32", ["i32", "i32"]);
+  // @ts-expect-error: the list form is typed, so a missing argument is a compile error too.
   assert.throws(() => add(1), /takes 2 arguments, got 1/);
   assert.throws(() => add(1, 2.5), /argument 1 \(i32\)/);
   const cb = ffi.callback(() => 1, "i32", []);
