@@ -1,5 +1,6 @@
 /**
- * How a union, a packed struct or a struct with bitfields or anonymous members is passed by value:
+ * How a union, a packed struct or a struct with bitfields or anonymous members is passed by value
+ * (on x86-64; elsewhere only those without floating-point members, which go as their bytes):
  * Deno (libffi) describes a struct as a list of member types and has no unions or bitfields, so such
  * a definition is described by what the calling convention looks at, its eightbytes. Each 8-byte
  * piece holding only `float`/`double` members is floating point (passed in vector registers),
@@ -44,6 +45,15 @@ export function _abiFields(
       `Cannot pass a packed struct of ${def.size} bytes by value: its member "${misaligned}" is not at a ` +
         `multiple of its alignment, so C passes it in memory, which cannot be described to libffi. ` +
         `Pass a pointer to it instead`,
+    );
+  }
+  if (Deno.build.arch !== "x86_64" && cls.includes(FLOAT)) {
+    // Elsewhere (AAPCS64) floating-point members make a homogeneous aggregate or not by their types,
+    // which this description by bytes cannot say: refuse rather than pass it wrongly.
+    throw new TypeError(
+      `Cannot pass a ${def.kind} with floating-point members and ${
+        def.kind === "union" ? "overlapping members" : "packing, bitfields or anonymous members"
+      } by value on ${Deno.build.arch}: pass a pointer to it instead`,
     );
   }
   const out: Deno.NativeType[] = [];

@@ -18,7 +18,23 @@ export interface Token {
   readonly column: number;
 }
 
-/** A syntax error in C source, at a 1-based line and column, naming the offending token. */
+/**
+ * A syntax error in C source read by `ffi.cdef` (a `SyntaxError`), at a 1-based line and column,
+ * naming the offending token.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => ffi.cdef("struct s {\n  int a\n};"), (e: unknown) => {
+ *   const se = e as ffi.CSyntaxError;
+ *   assert.ok(se instanceof SyntaxError);
+ *   assert.deepEqual([se.line, se.column, se.token], [3, 1, "}"]);
+ *   return true;
+ * });
+ * ```
+ */
 export class CSyntaxError extends SyntaxError {
   /** 1-based line of the error. */
   readonly line: number;

@@ -648,7 +648,7 @@ export function _jsName(name: string): string {
  */
 export interface CallState {
   f: ((...args: unknown[]) => unknown) | null;
-  t: Deno.PointerValue | undefined;
+  t: Deno.PointerValue | number | undefined;
   r: () => void;
 }
 
@@ -696,7 +696,8 @@ export function _compileCall(
     }
   });
   if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
-  if (withTarget) callArgs.push("st.t");
+  // A target known now (a number: see `_trampolineTarget`) is a constant of the code.
+  if (withTarget) callArgs.push(typeof st.t === "number" && st.f !== null ? String(st.t) : "st.t");
   // errno: saved right after the call; set right before it when `ffi.errno(value)` asked for it.
   lines.push("if (ES[2] !== 0) h.putErrno();");
   lines.push("if (st.f === null) st.r();");

@@ -486,6 +486,24 @@ function sysvLayout(sig: Signature): Layout {
   };
 }
 
+/**
+ * Most bytes of struct arguments one call may pass by value: they are copied onto the native stack
+ * (the thread's stack is a few megabytes), so a bigger total is refused rather than overflowing it.
+ */
+const MAX_BY_VALUE = 1 << 20;
+
+/** Refuses a signature whose struct arguments would overflow the native stack. */
+function _checkByValueSize(name: string, sig: Signature): void {
+  let total = 0;
+  for (const t of sig.args) if (t.struct !== null) total += t.struct.size;
+  if (total > MAX_BY_VALUE) {
+    throw new RangeError(
+      `Cannot call ${name}: its struct arguments take ${total} bytes by value, more than the ${MAX_BY_VALUE} ` +
+        `a call can copy onto the native stack; pass pointers to them instead`,
+    );
+  }
+}
+
 /** A function bound to the engine: the wrapper, and how to point its block at the C function. */
 export interface EngineCall {
   readonly fn: (...args: unknown[]) => unknown;
@@ -503,6 +521,7 @@ export interface EngineCall {
  * @internal
  */
 export function _compileEngineCall(name: string, sig: Signature, nfixed: number, st: CallState): EngineCall {
+  _checkByValueSize(name, sig);
   const sysv = !_engineOptions.libffi && sysvCan(sig);
   const p = sysv ? null : prepare(name, sig, nfixed);
   const layout: Layout = p === null ? sysvLayout(sig) : {
@@ -661,6 +680,7 @@ export interface GenericCall {
  */
 export function _genericEngine(name: string, sig: Signature, target: Deno.PointerValue): GenericCall | null {
   if (_engineOptions.libffi || !sysvCan(sig)) return null;
+  _checkByValueSize(name, sig);
   const layout = sysvLayout(sig);
   const buf = new ArrayBuffer(layout.blockSize);
   const block = Deno.UnsafePointer.of(buf);

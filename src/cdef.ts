@@ -11,7 +11,20 @@ import { StructDefinition } from "./struct.ts";
 import type { FieldSpec } from "./struct_types.ts";
 import { _primitive, type PrimitiveName } from "./types.ts";
 
-/** A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or union definition. */
+/**
+ * A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or
+ * union definition. What `ffi.cdef` gives for typedefs and in a Signature's `ret` and `args`.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const { uLong } = ffi.cdef("typedef unsigned long uLong;");
+ * const t: ffi.TypeValue = uLong;
+ * assert.equal(ffi.sizeof(t), 8);
+ * ```
+ */
 export type TypeValue = string | StructDefinition;
 
 /**
@@ -44,6 +57,16 @@ export interface Signature {
  * `defs["struct S"]`, a union `U` `defs.U` and `defs["union U"]`; an enum constant or a `#define` is
  * its number (a bigint beyond 2^53); an enum type is `"int"`; a typedef its type value; a prototype
  * or function-pointer typedef a {@linkcode Signature}. Pass it to a later `cdef` to use its names.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const base: ffi.CDefs = ffi.cdef("typedef struct { int x, y; } point;");
+ * const more = ffi.cdef("struct line { point a, b; };", base);
+ * assert.equal(more.line.size, 16);
+ * ```
  */
 // deno-lint-ignore no-explicit-any -- what a property holds depends on the C source, unknown to the compiler
 export type CDefs = { readonly [name: string]: any };
@@ -240,7 +263,7 @@ class Parser {
     if (f === undefined) {
       throw new CSyntaxError("expected a function prototype", start.line, start.column, start.text);
     }
-    return { name: d.name, sig: signature(d.name ?? "", f) };
+    return { name: d.name, sig: signature(d.name ?? "", f, start) };
   }
 
   parse(): void {
@@ -270,10 +293,10 @@ class Parser {
       if (this.#is("=")) throw this.#error("initialisers are not supported: declare only");
       if (spec.typedef) {
         this.scope.typedefs.set(d.name, t);
-        const v = typedefValue(d.name, t);
+        const v = typedefValue(d.name, t, nameTok);
         if (v !== undefined) this.#define(d.name, v, nameTok);
       } else if (t.k === "func") {
-        const sig = signature(d.name, t);
+        const sig = signature(d.name, t, nameTok);
         prototypes.add(sig);
         this.#define(d.name, sig, nameTok);
       }
@@ -754,28 +777,31 @@ function bitfieldType(t: CT, at: Token): string {
   return t.isEnum ? (t.unsignedEnum ? "u32" : "int") : t.name;
 }
 
-function signature(name: string, f: Extract<CT, { k: "func" }>): Signature {
-  const at: Token = { kind: "ident", text: name, line: 0, column: 0 };
+/** The Signature of a function type; `at` (its name's token) places errors about its types. */
+function signature(name: string, f: Extract<CT, { k: "func" }>, at: Token): Signature {
+  if (f.ret.k === "array" || f.ret.k === "func") {
+    throw new TypeError(
+      `ffi.cdef(): line ${at.line}, column ${at.column}: '${name}' cannot return ${
+        f.ret.k === "array" ? "an array" : "a function"
+      }`,
+    );
+  }
   return Object.freeze({
     name,
-    ret: f.ret.k === "array"
-      ? (() => {
-        throw new TypeError(`ffi.cdef(): '${name}' cannot return an array`);
-      })()
-      : valueOf(f.ret, at, "result"),
+    ret: valueOf(f.ret, at, "result"),
     args: Object.freeze(f.params.map((p) => valueOf(p, at, "parameter"))),
     variadic: f.variadic,
   });
 }
 
 /** What `defs.T` is for `typedef <t> T;`: a Signature for function (pointer) types, else the type value. */
-function typedefValue(name: string, t: CT): unknown {
-  if (t.k === "func") return signature(name, t);
-  if (t.k === "ptr" && t.to.k === "func") return signature(name, t.to);
+function typedefValue(name: string, t: CT, at: Token): unknown {
+  if (t.k === "func") return signature(name, t, at);
+  if (t.k === "ptr" && t.to.k === "func") return signature(name, t.to, at);
   if (t.k === "record") return t.rec.def; // undefined while incomplete: usable only behind a pointer
   if (t.k === "array") return undefined;
   if (t.k === "void") return "void";
-  return valueOf(t, { kind: "ident", text: name, line: 0, column: 0 }, "typedef");
+  return valueOf(t, at, "typedef");
 }
 
 function scopeOf(x: unknown, i: number): Scope {

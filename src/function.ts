@@ -4,15 +4,22 @@
  * @module
  */
 
-import { _compileCall, _denoDefinition, _signature, type CallState, type Signature } from "./_call.ts";
-import { _trampoline, _trampolineName } from "./_dl.ts";
+import {
+  _compileCall,
+  _denoDefinition,
+  _signature,
+  _typeKey,
+  type CallState,
+  type Signature,
+} from "./_call.ts";
+import { _trampoline, _trampolineName, _trampolineTarget } from "./_dl.ts";
 import { _compileEngineCall } from "./_engine.ts";
 import { _callbackGate } from "./callback.ts";
 import { _callbackHolds } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { FfiError } from "./errors.ts";
 import { _rawOf, _toPointerValue, type CType, type PointerLike } from "./pointer.ts";
-import type { CResult } from "./struct_types.ts";
+import type { CallArgs, CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
 
 /**
@@ -70,11 +77,11 @@ function isSignature(x: unknown): x is SignatureLike {
  * assert.equal(call(21), 42);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
-): (...args: unknown[]) => CResult<R>;
+  argTypes: A,
+): (...args: CallArgs<A>) => CResult<R>;
 /**
  * {@linkcode fn} with options: `{ nonblocking: true }` gives a function that runs the call on
  * another thread and returns a Promise (with `errno: true`, of `{ result, errno }`), as
@@ -90,12 +97,12 @@ export function fn<R extends CType>(
  * assert.equal(await sqrt(81), 9);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
+  argTypes: A,
   options: CallOptions & { nonblocking: true; errno: true },
-): (...args: unknown[]) => Promise<ErrnoResult<CResult<R>>>;
+): (...args: CallArgs<A>) => Promise<ErrnoResult<CResult<R>>>;
 /**
  * {@linkcode fn} returning a Promise: see the signature with options.
  *
@@ -109,12 +116,12 @@ export function fn<R extends CType>(
  * assert.equal(await abs(-2), 2);
  * ```
  */
-export function fn<R extends CType>(
+export function fn<R extends CType, const A extends readonly CType[]>(
   target: PointerLike | Deno.PointerValue,
   ret: R,
-  argTypes: readonly CType[],
+  argTypes: A,
   options: CallOptions & { nonblocking: true },
-): (...args: unknown[]) => Promise<CResult<R>>;
+): (...args: CallArgs<A>) => Promise<CResult<R>>;
 /**
  * {@linkcode fn} with the signature as one object `{ name?, ret, args, variadic? }` (what `ffi.cdef`
  * makes of a prototype).
@@ -143,7 +150,9 @@ export function fn(
   let ret: unknown = retOrSignature;
   let args: unknown = argTypes;
   let name: string | undefined;
+  let variadic = false;
   if ((argTypes === undefined || !Array.isArray(argTypes)) && isSignature(retOrSignature)) {
+    variadic = retOrSignature.variadic === true;
     options = argTypes as CallOptions | undefined;
     ret = retOrSignature.ret;
     args = retOrSignature.args;
@@ -168,7 +177,7 @@ export function fn(
     const o = _callOptions(options, `ffi.fn(${label})`);
     if (o.nonblocking) return nonblocking(label, sig, pv, o, gate);
   }
-  const inner = bind(label, sig, pv);
+  const inner = variadic ? bindVariadic(label, ret, args as readonly unknown[], pv) : bind(label, sig, pv);
   if (gate === undefined) return inner;
   // A callback's pointer: once closed, C would jump to freed code.
   return function callbackCall(...args: unknown[]): unknown {
@@ -211,12 +220,49 @@ function nonblocking(
   });
 }
 
+/**
+ * A variadic function at `target`: called with its fixed arguments, then a C type and a value for
+ * each extra argument (`printf(fmt, "int", 7, "double", 2.5)`), bound once per list of extra types.
+ */
+function bindVariadic(
+  label: string,
+  ret: unknown,
+  fixed: readonly unknown[],
+  target: Deno.PointerValue,
+): (...args: unknown[]) => unknown {
+  const n = fixed.length;
+  const bound = new Map<string, (...args: unknown[]) => unknown>();
+  return function variadicCall(...args: unknown[]): unknown {
+    if (args.length < n || (args.length - n) % 2 !== 0) {
+      throw new TypeError(
+        `${label} is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+          `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+      );
+    }
+    const types = [...fixed];
+    const values = args.slice(0, n);
+    let key = "";
+    for (let i = n; i < args.length; i += 2) {
+      types.push(args[i]);
+      values.push(args[i + 1]);
+      key += `${_typeKey(args[i]) ?? "?"},`;
+    }
+    let f = key.includes("?") ? undefined : bound.get(key);
+    if (f === undefined) {
+      f = bind(label, _signature(label, ret, types), target);
+      if (!key.includes("?")) bound.set(key, f);
+    }
+    return f(...values);
+  };
+}
+
 /** Binds the function at `target`: through a trampoline on Deno's fast path, or the engine. */
 function bind(label: string, sig: Signature, target: Deno.PointerValue): (...args: unknown[]) => unknown {
   const st: CallState = { f: null, t: target, r: () => {} };
   const tramp = _trampolineName(sig);
   if (tramp !== null) {
     st.f = _trampoline(tramp, _denoDefinition(sig));
+    st.t = _trampolineTarget(tramp, target);
     return _compileCall(label, sig, st, true);
   }
   const engine = _compileEngineCall(label, sig, sig.args.length, st);

@@ -20,7 +20,7 @@ import {
   type CallState,
   type Signature,
 } from "./_call.ts";
-import { _hasVarargTrampolines, _trampoline, _trampolineName } from "./_dl.ts";
+import { _hasVarargTrampolines, _trampoline, _trampolineName, _trampolineTarget } from "./_dl.ts";
 import {
   _compileEngineCall,
   _genericCall,
@@ -664,6 +664,18 @@ export class Library {
     const route = this.#route(sig);
     let engine: EngineCall | null = null;
     let fn: (...args: unknown[]) => unknown;
+    let addr: Deno.PointerValue | undefined;
+    if (route !== "engine" && route !== "direct") {
+      // A trampoline is shared by every function of the signature, so binding it costs nothing per
+      // symbol: done now when the symbol is there, the target is a constant of the wrapper (a missing
+      // symbol still throws only when called).
+      const found = this.#lookup(this.#open(`bind "${name}"`), name);
+      if (found !== null) {
+        addr = found;
+        st.f = _trampoline(route, _denoDefinition(sig));
+        st.t = _trampolineTarget(route, found);
+      }
+    }
     if (route === "engine") {
       engine = _compileEngineCall(name, sig, sig.args.length, st);
       fn = engine.fn;
@@ -677,7 +689,7 @@ export class Library {
       st,
       fn,
       sig,
-      addr: undefined,
+      addr,
       g: undefined,
     };
     // Resolved on first use: lazy symbol resolution, as Lune promises.
@@ -720,7 +732,7 @@ export class Library {
       b.st.f = engine.enter as (...args: unknown[]) => unknown;
     } else if (route !== "direct") {
       b.st.f = _trampoline(route, _denoDefinition(sig));
-      b.st.t = addr;
+      b.st.t = _trampolineTarget(route, addr);
     } else {
       const lib = Deno.dlopen(this.#path, { f: { name: b.name, ..._denoDefinition(sig) } });
       this.#denoLibs.push(lib);

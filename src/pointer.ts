@@ -1005,6 +1005,15 @@ export interface BitfieldSpec {
 /**
  * The `[name, type, ...]` fields of a field list: not its anonymous struct or union members (their
  * fields are promoted at run time; precise types list only the named fields).
+ *
+ * @example
+ * ```ts
+ * import type * as ffi from "@x/lune-ffi";
+ *
+ * type Fields = readonly [readonly ["id", "u32"], readonly ["flags", "u8", { bits: 3 }]];
+ * const name: ffi.NamedFields<Fields>[0] = "flags";
+ * console.log(name);
+ * ```
  */
 export type NamedFields<F extends readonly FieldSpec[]> = Extract<F[number], readonly unknown[]>;
 

@@ -24,7 +24,19 @@ export type { FieldInfo } from "./_struct_codec.ts";
 /** The largest struct: what one ArrayBuffer over unmanaged memory may hold (`_MAX_VIEW_BYTES`). */
 const MAX_STRUCT_SIZE = 2 ** 32;
 
-/** How {@linkcode struct} lays a definition out; see {@linkcode StructDefinition}. */
+/**
+ * How {@linkcode struct} lays a definition out: `{ packed: true }` as C's `__attribute__((packed))`.
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ffi.StructOptions = { packed: true };
+ * const Header = ffi.struct([["tag", "u8"], ["len", "u32"]], options);
+ * assert.deepEqual([Header.size, Header.alignment, Header.offsetOf("len")], [5, 1, 1]);
+ * ```
+ */
 export interface StructOptions {
   /** No padding between fields and alignment 1, as C's `__attribute__((packed))`. */
   readonly packed?: boolean;
@@ -462,6 +474,23 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
  * // @ts-expect-error: Vec2 has no field "z"
  * v.z;
  * assert.equal(x, 1.5);
+ * ```
+ *
+ * @example Packed structs and bitfields, laid out as gcc does
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * const Packed = ffi.struct([["tag", "uint8_t"], ["value", "uint32_t"]], { packed: true });
+ * assert.equal(Packed.size, 5);
+ * const Flags = ffi.struct([["lead", "uint8_t"], ["x", "uint32_t", { bits: 12 }], ["y", "int", { bits: 5 }]]);
+ * assert.equal(Flags.size, 4); // x shares the unit `lead` started, as in gcc
+ * using arena = ffi.arena();
+ * const f = ffi.view(arena.allocType(Flags), Flags);
+ * f.x = 4095;
+ * f.y = -16;
+ * assert.deepEqual([f.x, f.y, f.lead], [4095, -16, 0]);
+ * assert.throws(() => f.x = 4096, RangeError);
  * ```
  *
  * @example Nested structs and arrays of them

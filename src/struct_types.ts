@@ -101,6 +101,14 @@ export type ArgInput<T> = T extends CTypeName
 /**
  * The parameters of a function bound from a list of C types: one {@linkcode ArgInput} per type, so a
  * wrong count or kind of argument fails to compile when the list is written out literally.
+ *
+ * @example
+ * ```ts
+ * import type * as ffi from "@x/lune-ffi";
+ *
+ * const args: ffi.CallArgs<["const char*", "size_t"]> = ["text", 4n];
+ * console.log(args);
+ * ```
  */
 export type CallArgs<A extends readonly unknown[]> = { -readonly [K in keyof A]: ArgInput<A[K]> };
 

@@ -10,8 +10,10 @@ import { _describe } from "./errors.ts";
 const PTR = 8;
 
 /**
- * Every primitive C type: canonical name, size, alignment and its C aliases.
- * The single source of truth: the name union, the alias map and the size table are derived from it.
+ * Every primitive C type: canonical name, size, alignment, the aliases of Lune's table (`aliases`,
+ * what `typeNames` lists) and C spellings of it (`c`). The single source of truth: the name union,
+ * the alias map, the size table and the C spellings are derived from it (C's other spellings, such
+ * as `long unsigned int` or `int*`, are read by C's rules from these).
  *
  * @example
  * ```ts
@@ -20,6 +22,7 @@ const PTR = 8;
  *
  * const i32 = PRIMITIVES.find((p) => p.name === "i32")!;
  * assert.deepEqual(i32.aliases, ["int", "int32"]);
+ * assert.ok(i32.c.includes("int32_t"));
  * ```
  */
 export const PRIMITIVES = [

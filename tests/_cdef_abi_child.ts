@@ -122,6 +122,19 @@ for (const seed of Deno.args.map(Number)) {
     c.push(`uint64_t self${i}(int a, uint64_t s, double d) { return hash${i}(a, make${i}(s), d); }`);
     protos.push(g.decl, `t${i} make${i}(uint64_t s);`, `uint64_t hash${i}(int a, t${i} v, double d);`);
     protos.push(`uint64_t self${i}(int a, uint64_t s, double d);`);
+    // C calling JavaScript with the struct by value, as an argument and as a result.
+    c.push(
+      `uint64_t viacb${i}(uint64_t (*cb)(int, t${i}, double), uint64_t s) { return cb(7 + ${i}, make${i}(s), 2.5); }`,
+    );
+    c.push(
+      `uint64_t fromcb${i}(t${i} (*cb)(uint64_t), uint64_t s) { return hash${i}(7 + ${i}, cb(s), 2.5); }`,
+    );
+    protos.push(
+      `typedef uint64_t (*argcb${i})(int, t${i}, double);`,
+      `typedef t${i} (*retcb${i})(uint64_t);`,
+      `uint64_t viacb${i}(argcb${i} cb, uint64_t s);`,
+      `uint64_t fromcb${i}(retcb${i} cb, uint64_t s);`,
+    );
   });
   const dir = await Deno.makeTempDir();
   try {
@@ -146,6 +159,17 @@ for (const seed of Deno.args.map(Number)) {
       }
       const want = f[`self${i}`](7 + i, BigInt(seed * 1000 + i), 2.5);
       assert.equal(f[`hash${i}`](7 + i, v, 2.5), want, `${gens[i].decl} (size ${def.size})`);
+      // The struct as a callback's argument (JavaScript hands it back to C) and as its result.
+      const seedI = BigInt(seed * 1000 + i);
+      const argCb = ffi.callback(
+        (a: number, x: unknown, d: number) => f[`hash${i}`](a, x, d),
+        defs[`argcb${i}`],
+      );
+      assert.equal(f[`viacb${i}`](argCb, seedI), want, `${gens[i].decl}: as a callback argument`);
+      argCb.close();
+      const retCb = ffi.callback((x: bigint) => f[`make${i}`](x), defs[`retcb${i}`]);
+      assert.equal(f[`fromcb${i}`](retCb, seedI), want, `${gens[i].decl}: as a callback result`);
+      retCb.close();
       checked++;
     }
     assert.ok(checked > count / 2);

@@ -192,6 +192,7 @@ Deno.test("ffi.fn: errors name what is wrong, and a closed callback is never cal
   assert.throws(() => ffi.fn(lib.getSymbol("fx_add_i32")!, "i33", []), /i33/);
   assert.throws(() => ffi.fn(lib.getSymbol("fx_add_i32")!, "i32" as never), /argument types/);
   const add = ffi.fn(lib.getSymbol("fx_add_i32")!, "i32", ["i32", "i32"]);
+  // @ts-expect-error: the list form is typed, so a missing argument is a compile error too.
   assert.throws(() => add(1), /takes 2 arguments, got 1/);
   assert.throws(() => add(1, 2.5), /argument 1 \(i32\)/);
   const cb = ffi.callback(() => 1, "i32", []);
@@ -465,4 +466,21 @@ Deno.test("lib.call alternating signatures (the shared path): values, errors, er
   fx.close();
   assert.throws(() => fx.call("fx_add_i32", "i32", ["i32", "i32"], 1, 2), /library closed/);
   assert.throws(() => fx.call("fx_strlen", "usize", ["string"], "x"), /library closed/);
+});
+
+Deno.test("ffi.fn of a variadic Signature: fixed arguments, then a type and a value per extra one", () => {
+  using libc = ffi.load("libc.so.6");
+  const defs = ffi.cdef("int snprintf(char *buf, size_t n, const char *fmt, ...);");
+  const snprintf = ffi.fn(libc.getSymbol("snprintf")!, defs.snprintf as ffi.SignatureLike);
+  const buf = ffi.buffer(64);
+  assert.equal(snprintf(buf, 64, "%d-%.1f-%s", "int", 7, "double", 2.5, "char*", "x"), 7);
+  assert.equal(buf.readString(), "7-2.5-x");
+  assert.equal(snprintf(buf, 64, "plain"), 5);
+  assert.throws(() => snprintf(buf, 64, "%d", "int"), /type and a value/);
+});
+
+Deno.test("a struct too big to copy onto the native stack is refused, not a crash", () => {
+  const Huge = ffi.struct([["bytes", "u8", 4 << 20]]);
+  assert.throws(() => lib.fn("fx_strlen", "usize", [Huge]), RangeError);
+  assert.throws(() => ffi.fn(lib.getSymbol("fx_strlen")!, "usize", [Huge]), /by value/);
 });

@@ -62,7 +62,9 @@ function generate(
     const k = r.int(10);
     const name = `m${uniq++}`;
     if (k < 3) {
-      const [t, size, signed] = r.pick(SCALARS);
+      const [t, size, signed] = r.int(6) === 0
+        ? r.pick([["enum fz_u", 4, false], ["enum fz_s", 4, true]] as [string, number, boolean][])
+        : r.pick(SCALARS);
       const max = t === "_Bool" ? 1 : size * 8;
       const unnamed = r.int(8) === 0;
       const w = unnamed ? r.int(max + 1) : 1 + r.int(max);
@@ -74,6 +76,7 @@ function generate(
       return `${t} ${name} : ${w};`;
     }
     offsets.push([owner, prefix + name]);
+    if (k === 5 && r.int(2) === 0) return `enum ${r.pick(["fz_u", "fz_s"])} ${name};`;
     if (k < 6) return `${r.pick([...SCALARS.map((s) => s[0]), ...PLAIN])} ${name};`;
     if (k < 8) return `${r.pick(SCALARS)[0]} ${name}[${1 + r.int(5)}];`;
     if (depth < 2 && k === 8) {
@@ -83,9 +86,14 @@ function generate(
       const inner = Array.from({ length: 1 + r.int(3) }, () => member(owner, depth + 1, prefix));
       return `${kw} { ${inner.join(" ")} };`;
     }
-    if (names.length > 0) return `struct ${r.pick(names)} ${name};`;
+    if (names.length > 0) {
+      // A nested struct or union, sometimes an array of them.
+      return `struct ${r.pick(names)} ${name}${r.int(3) === 0 ? `[${2 + r.int(2)}]` : ""};`;
+    }
     return `double ${name};`;
   };
+  // Enums: one with only non-negative constants (unsigned for gcc), one with a negative one.
+  lines.push("enum fz_u { FZ_U0, FZ_U1, FZ_U7 = 7 };", "enum fz_s { FZ_SN = -3, FZ_S0 = 0, FZ_S5 = 5 };");
   for (let i = 0; i < count; i++) {
     const kw = r.int(5) === 0 ? "union" : "struct";
     const name = `s${seed}_${i}`;

@@ -335,3 +335,37 @@ stack_trampoline!(
     lffi_vararg_stack14 = 120,
     lffi_vararg_stack15 = 128,
 );
+
+/// Defines `lffi_vararg_fcall<k>`: like `vararg_trampoline!`, for calls with `k < 8` floating-point
+/// arguments, the target passed as one more `f64` (its address as a double: exact below 2^53, which
+/// every user-space address is), so it arrives in `xmm<k>` wherever the integer arguments sit. A JS
+/// number goes to Deno's fast path as it is, where a pointer object must be unwrapped first.
+#[cfg(all(target_arch = "x86_64", unix))]
+macro_rules! float_trampoline {
+    ($($name:ident = $reg:literal),* $(,)?) => {
+        $(
+            /// Variadic-safe tail call with the target as a double (see `float_trampoline!`).
+            ///
+            /// # Safety
+            /// Must be called with exactly the arguments of the target function followed by its
+            /// address as an `f64`, which must then be the vector register this trampoline reads.
+            #[unsafe(naked)]
+            #[no_mangle]
+            pub unsafe extern "C" fn $name() {
+                core::arch::naked_asm!(concat!("cvttsd2si r11, ", $reg), "mov al, 8", "jmp r11")
+            }
+        )*
+    };
+}
+
+#[cfg(all(target_arch = "x86_64", unix))]
+float_trampoline!(
+    lffi_vararg_fcall0 = "xmm0",
+    lffi_vararg_fcall1 = "xmm1",
+    lffi_vararg_fcall2 = "xmm2",
+    lffi_vararg_fcall3 = "xmm3",
+    lffi_vararg_fcall4 = "xmm4",
+    lffi_vararg_fcall5 = "xmm5",
+    lffi_vararg_fcall6 = "xmm6",
+    lffi_vararg_fcall7 = "xmm7",
+);
