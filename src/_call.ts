@@ -828,7 +828,23 @@ export function _wrapperSource(name: string, sig: Signature, lines: readonly str
  * @internal
  */
 export function _mayRunUserCode(sig: Signature): boolean {
-  return sig.args.some((t) => t.name === "pointer" || t.name === "string" || t.name === "struct");
+  // Freeing memory matters only to an argument that points to memory: a pointer or string, or a
+  // struct with such a field (a struct of numbers is copied whole into the call, getters or not).
+  const points = (t: TypeSpec) =>
+    t.name === "pointer" || t.name === "string" || (t.struct !== null && _hasPointerField(t.struct));
+  const runs = (t: TypeSpec) => t.name === "pointer" || t.name === "string" || t.name === "struct";
+  return sig.args.some(points) && sig.args.some(runs);
+}
+
+/** Whether a struct has a `pointer` or `string` field, at any depth (or fields we cannot see). @internal */
+export function _hasPointerField(s: StructSpec): boolean {
+  const fields = (s.codec as Partial<StructCodec>).fields;
+  if (!Array.isArray(fields)) return true;
+  return (fields as FieldInfo[]).some((f) =>
+    f.def !== null
+      ? _hasPointerField({ codec: f.codec } as StructSpec)
+      : f.prim === "pointer" || f.prim === "string"
+  );
 }
 
 /** The zero value C gets from a callback that threw. */

@@ -25,6 +25,7 @@ import {
   _ffiWords,
   _guardLine,
   _H,
+  _hasPointerField,
   _mayRunUserCode,
   _pending,
   _signatureKey,
@@ -546,8 +547,9 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   const lines: string[] = [];
   lines.push(_guardLine(sig));
   // String copies (arguments, and `char*` fields of struct arguments) are freed when the call ends.
-  const scoped = sig.args.some((t) => t.name === "string" || t.name === "struct") ||
-    sig.ret.name === "struct";
+  const scoped = sig.args.some((t) =>
+    t.name === "string" || (t.struct !== null && _hasPointerField(t.struct))
+  );
   if (scoped) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);
   if (userCode) lines.push("const f0 = P.frees;");
