@@ -48,3 +48,15 @@ Deno.bench("ffi.callback comparator", { group: "qsort 100000 i32" }, (b) => {
   qsort(p, N, 4, cmp);
   b.end();
 });
+
+// Creating (and closing) a callback: ours builds its JS wrapper from a per-signature factory.
+{
+  const def = { parameters: ["i32", "i32"], result: "i32" } as const;
+  const add = (a: number, b: number) => a + b;
+  Deno.bench("raw new Deno.UnsafeCallback + close", { group: "callback creation", baseline: true }, () => {
+    new Deno.UnsafeCallback(def, add).close();
+  });
+  Deno.bench("ffi.callback(fn, 'i32', ['i32', 'i32']) + close", { group: "callback creation" }, () => {
+    ffi.callback(add, "i32", ["i32", "i32"]).close();
+  });
+}
