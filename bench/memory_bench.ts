@@ -1,7 +1,8 @@
 /**
  * Benchmarks of `src/memory.ts`: `ffi.copy`/`ffi.fill` against libc `memcpy`/`memset` bound with raw
  * `Deno.dlopen` (the baseline) and against `Uint8Array.prototype.set`/`fill` over the same native
- * memory; `ffi.read`/`ffi.write` and `RawPointer.read`/`write` of an `i32` against a DataView.
+ * memory; `ffi.read`/`ffi.write` and `RawPointer.read`/`write` against a DataView, in the three
+ * regimes of `_regimes.ts`.
  *
  * Run: `deno bench --allow-ffi --allow-read --allow-env bench/memory_bench.ts`.
  * GB/s = bytes / (ns per op).
@@ -11,6 +12,7 @@
 
 import * as ffi from "../mod.ts";
 import { LIBC } from "./_libc.ts";
+import { regimes } from "./_regimes.ts";
 
 // Lengths are `usize` passed as bigint: a JS number in a 64-bit parameter drops Deno to its slow path.
 const libc = Deno.dlopen(LIBC, {
@@ -89,59 +91,31 @@ for (const [label, n] of SIZES) {
   });
 }
 
+// Reads and writes of an i32 at varying offsets, in the three regimes of `_regimes.ts`, against a
+// DataView over the same 64 bytes.
 {
-  const p = arena.alloc(64);
-  const dv = new DataView(Deno.UnsafePointerView.getArrayBuffer(p.toLightUserData()!, 64));
-  let sink = 0;
-
-  Deno.bench({
-    name: "DataView.getInt32",
-    group: "read i32",
-    baseline: true,
-    fn() {
-      sink += dv.getInt32(8, true);
-    },
+  const ptrs = Array.from({ length: 8 }, () => arena.alloc(64));
+  // DataViews over the same bytes, through the typed-array shape of a `u8` cast (the arena's buffer).
+  const dvs = ptrs.map((p) => {
+    const u8 = ffi.cast(p, "u8", 64) as unknown as Uint8Array;
+    return new DataView(u8.buffer, u8.byteOffset, 64);
   });
-  Deno.bench({
-    name: "ffi.read(p, 8, 'i32')",
-    group: "read i32",
-    fn() {
-      sink += ffi.read(p, 8, "i32") as number;
-    },
-  });
-  Deno.bench({
-    name: "p.read(8, 'i32')",
-    group: "read i32",
-    fn() {
-      sink += p.read(8, "i32") as number;
-    },
-  });
-
-  let i = 0;
-  Deno.bench({
-    name: "DataView.setInt32",
-    group: "write i32",
-    baseline: true,
-    fn() {
-      dv.setInt32(8, i++ & 0xffff, true);
-    },
-  });
-  Deno.bench({
-    name: "ffi.write(p, 8, 'i32', v)",
-    group: "write i32",
-    fn() {
-      ffi.write(p, 8, "i32", i++ & 0xffff);
-    },
-  });
-  Deno.bench({
-    name: "p.write(8, 'i32', v)",
-    group: "write i32",
-    fn() {
-      p.write(8, "i32", i++ & 0xffff);
-    },
-  });
-
-  globalThis.addEventListener("unload", () => {
-    if (sink === 0.5) console.log(sink);
-  });
+  const at = "((i & 7) << 2)";
+  regimes(
+    "read i32",
+    { name: "DataView#getInt32", body: `s += x.getInt32(${at}, true);`, subjects: dvs },
+    { name: "ffi.read(p, off, 'i32')", body: `s += ffi.read(x, ${at}, "i32");`, subjects: ptrs },
+    { name: "p.read(off, 'i32')", body: `s += x.read(${at}, "i32");`, subjects: ptrs },
+  );
+  regimes(
+    "write i32",
+    { name: "DataView#setInt32", body: `x.setInt32(${at}, i, true);`, subjects: dvs },
+    { name: "ffi.write(p, off, 'i32', v)", body: `ffi.write(x, ${at}, "i32", i);`, subjects: ptrs },
+    { name: "p.write(off, 'i32', v)", body: `x.write(${at}, "i32", i);`, subjects: ptrs },
+  );
+  regimes(
+    "read f64",
+    { name: "DataView#getFloat64", body: `s += x.getFloat64(${at} & 24, true);`, subjects: dvs },
+    { name: "ffi.read(p, off, 'f64')", body: `s += ffi.read(x, ${at} & 24, "f64");`, subjects: ptrs },
+  );
 }

@@ -80,7 +80,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
       try {
         if (
           !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-            v % 1 === 0)
+            Number.isInteger(v))
         ) throw BAD;
         this[i] = v;
       } catch {
@@ -100,7 +100,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
       try {
         if (
           !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x80 && v <= 0xff &&
-            v % 1 === 0)
+            Number.isInteger(v))
         ) throw BAD;
         this[i] = v;
       } catch {
@@ -120,7 +120,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
       try {
         if (
           !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-            v % 1 === 0)
+            Number.isInteger(v))
         ) throw BAD;
         this[i] = v;
       } catch {
@@ -140,7 +140,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
       try {
         if (
           !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000 && v <= 0xffff &&
-            v % 1 === 0)
+            Number.isInteger(v))
         ) throw BAD;
         this[i] = v;
       } catch {
@@ -159,8 +159,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     set(i, v) {
       try {
         if (
-          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-            v <= 0xffff_ffff && v % 1 === 0)
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && ((v | 0) === v || v >>> 0 === v))
         ) throw BAD;
         this[i] = v;
       } catch {
@@ -179,8 +178,7 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     set(i, v) {
       try {
         if (
-          !((i >>> 0) === i && i < this.length && typeof v === "number" && v >= -0x8000_0000 &&
-            v <= 0xffff_ffff && v % 1 === 0)
+          !((i >>> 0) === i && i < this.length && typeof v === "number" && ((v | 0) === v || v >>> 0 === v))
         ) throw BAD;
         this[i] = v;
       } catch {

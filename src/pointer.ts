@@ -276,35 +276,26 @@ export class RawPointer {
     const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
     const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
     const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
-    let done = false;
     try {
       const dv = this.#c!.dv;
-      // One small function per type, so that only the one a call site uses is inlined into it.
+      const v = value;
+      // The common types inline, the others in a function of their own (`write` must stay small
+      // enough to inline). A value the fast path does not take throws the sentinel BAD: a call on
+      // that branch instead measured 3x slower (it stops V8 keeping the loop's loads in registers).
       switch (ctype) {
         case "i32":
-          done = setI32(dv, i4, value);
-          break;
-        case "u8":
-          done = setU8(dv, i1, value);
-          break;
+          if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
+          return dv.setInt32(i4, v, true);
         case "f64":
-          done = setF64(dv, i8, value);
-          break;
-        case "u32":
-          done = setU32(dv, i4, value);
-          break;
-        case "i64":
-        case "u64":
-          done = setI64(dv, i8, value);
-          break;
+          if (typeof v !== "number") throw BAD;
+          return dv.setFloat64(i8, v, true);
         default:
-          // The other types in a function of their own: `write` must stay small enough to inline.
-          done = setOther(dv, ctype, i1, i2, i4, value);
+          if (setOther(dv, ctype, i1, i2, i4, i8, v)) return;
       }
     } catch {
       // Refused: the slow path says why.
     }
-    if (!done) this.#writeSlow(offset, ctype, value);
+    this.#writeSlow(offset, ctype, value);
   }
 
   /** `write` of unmanaged memory, of the other types, and every refused write. */
@@ -611,13 +602,8 @@ export class RawPointer {
 // first, which also rejects NaN and non-numbers cheaply) and returns false for the slow path to
 // explain; the DataView refuses an index outside the allocation or dead memory by throwing.
 
-function setI32(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x8000_0000 && v <= 0xffff_ffff) || v % 1 !== 0) return false;
-  dv.setInt32(i, v, true);
-  return true;
-}
 function setU32(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x8000_0000 && v <= 0xffff_ffff) || v % 1 !== 0) return false;
+  if (typeof v !== "number" || !((v | 0) === v || v >>> 0 === v)) return false;
   dv.setUint32(i, v, true);
   return true;
 }
@@ -641,11 +627,6 @@ function setU8(dv: DataView, i: number, v: unknown): boolean {
   dv.setUint8(i, v);
   return true;
 }
-function setF64(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number") return false;
-  dv.setFloat64(i, v, true);
-  return true;
-}
 function setF32(dv: DataView, i: number, v: unknown): boolean {
   if (typeof v !== "number") return false;
   dv.setFloat32(i, v, true);
@@ -659,8 +640,23 @@ function setI64(dv: DataView, i: number, v: unknown): boolean {
 }
 
 /** The fast-path stores of the less common types (see `RawPointer.write`); false for the slow path. */
-function setOther(dv: DataView, ctype: unknown, i1: number, i2: number, i4: number, v: unknown): boolean {
+function setOther(
+  dv: DataView,
+  ctype: unknown,
+  i1: number,
+  i2: number,
+  i4: number,
+  i8: number,
+  v: unknown,
+): boolean {
   switch (ctype) {
+    case "u8":
+      return setU8(dv, i1, v);
+    case "u32":
+      return setU32(dv, i4, v);
+    case "i64":
+    case "u64":
+      return setI64(dv, i8, v);
     case "i8":
       return setI8(dv, i1, v);
     case "i16":
@@ -672,6 +668,9 @@ function setOther(dv: DataView, ctype: unknown, i1: number, i2: number, i4: numb
   }
   return false;
 }
+
+/** What `write`'s fast path throws for a value it does not take (the slow path says what is wrong). */
+const BAD = 0;
 
 function fail(e: unknown): never {
   throw e;

@@ -137,7 +137,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x80 && v <= 0xff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v))) throw BAD;
         c.dv.setInt8(this[kO] + off, v);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -156,7 +156,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x80 && v <= 0xff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && v >= -0x80 && v <= 0xff && Number.isInteger(v))) throw BAD;
         c.dv.setUint8(this[kO] + off, v);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -175,7 +175,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x8000 && v <= 0xffff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v))) throw BAD;
         c.dv.setInt16(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -194,7 +194,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x8000 && v <= 0xffff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && v >= -0x8000 && v <= 0xffff && Number.isInteger(v))) throw BAD;
         c.dv.setUint16(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -213,7 +213,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
         c.dv.setInt32(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -232,7 +232,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && v % 1 === 0)) throw BAD;
+        if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
         c.dv.setUint32(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);
