@@ -36,6 +36,7 @@ import {
   type TypeSpec,
 } from "./_call.ts";
 import { _errnoCells } from "./errno.ts";
+import { FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
 import { _addrOf, _rawFromAddr, _toPointerValue, kToRaw, ptr, RawPointer } from "./pointer.ts";
 import type { PrimitiveName } from "./types.ts";
@@ -200,6 +201,23 @@ function readStruct(s: StructSpec, k: Chunk, loc: Loc): unknown {
   return s.codec.read(k, k.ptr, loc.at);
 }
 
+/** Whether converting the arguments of `sig` can run user code (getters, `kToRaw` methods). */
+function runsUserCode(sig: Signature): boolean {
+  return sig.args.some((t) => t.name === "pointer" || t.name === "string" || t.name === "struct");
+}
+
+/**
+ * Refuses a call whose arguments were being written into its block when user code run by the
+ * conversion (a getter of a struct argument, a `kToRaw` method) called the same function: that
+ * call wrote its own arguments into the same block, so some already written are gone.
+ */
+function reentered(name: string): never {
+  throw new FfiError(
+    `Cannot call ${name}: a getter or kToRaw method run to convert its arguments called ${name} ` +
+      `itself, which overwrote the arguments already converted; compute the values before the call`,
+  );
+}
+
 /** Helpers of the engine wrappers. */
 const X = {
   ptr: writePtr,
@@ -208,6 +226,7 @@ const X = {
   struct: writeStruct,
   keys: keyCount,
   readStruct,
+  reentered,
 };
 
 const SETTER: Partial<Record<PrimitiveName, string>> = {
@@ -553,10 +572,15 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   if (scoped) lines.push("const t0 = h.top;\ntry {");
   const userCode = _mayRunUserCode(sig);
   if (userCode) lines.push("const f0 = P.frees;");
+  // Converting an argument can run user code (a getter, a kToRaw method) that calls this same
+  // function, whose arguments then overwrite the ones already in the block: refused (see `reentered`).
+  const reentrant = runsUserCode(sig);
+  if (reentrant) lines.push("const n0 = N.c;");
   sig.args.forEach((t, i) =>
     lines.push(writeSource(t, `a${i}`, layout.args[i], `G[${i}]`, `W[${i}]`, `S[${i}]`))
   );
   if (userCode) lines.push(`if (P.frees !== f0) h.freedDuring(${JSON.stringify(name)});`);
+  if (reentrant) lines.push(`if (N.c !== n0) x.reentered(${JSON.stringify(name)});\nN.c = n0 + 1;`);
   // errno: the register engine runs no native code of its own around the call, so the wrapper
   // saves errno as the Deno fast-path wrappers do; libffi's entry saves it natively.
   if (sysv) lines.push("if (ES[2] !== 0) h.putErrno();");
@@ -572,7 +596,7 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
     lines.push("} finally {\nh.top = t0;\nif (t0 === 0 && h.spill.length !== 0) h.spill.length = 0;\n}");
   }
   const src = _wrapperSource(name, sig, lines);
-  const fn = new Function("h", "x", "P", "st", "W", "S", "D", "K", "B", "G", "E", "ES", "LE", src)(
+  const fn = new Function("h", "x", "P", "st", "W", "S", "D", "K", "B", "G", "E", "ES", "LE", "N", src)(
     _H,
     X,
     _pending,
@@ -586,6 +610,7 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
     live,
     saved,
     LE,
+    { c: 0 },
   );
   const native = _native();
   return {
@@ -669,6 +694,8 @@ export interface GenericCall {
   readonly d: DataView;
   readonly k: Chunk;
   readonly block: Deno.PointerObject;
+  /** Calls made so far (to detect a call re-entered while its arguments are written). */
+  calls: number;
 }
 
 /**
@@ -706,6 +733,7 @@ export function _genericEngine(name: string, sig: Signature, target: Deno.Pointe
     d: new DataView(buf),
     k: new Chunk(buf, block, callScoped),
     block,
+    calls: 0,
   };
 }
 
@@ -830,8 +858,11 @@ export function _genericCall(g: GenericCall, args: unknown[]): unknown {
   const t0 = _H.top;
   try {
     const f0 = _pending.frees;
+    const n0 = g.calls;
     for (let i = 0; i < n; i++) genericArg(g, i, args[i]);
     if (_pending.frees !== f0) _H.freedDuring(g.name);
+    if (g.calls !== n0) reentered(g.name);
+    g.calls = n0 + 1;
     if (saved[2] !== 0) _H.putErrno();
     entry(g.block);
     saved[0] = live[0];

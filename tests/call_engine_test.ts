@@ -484,3 +484,36 @@ Deno.test("a struct too big to copy onto the native stack is refused, not a cras
   assert.throws(() => lib.fn("fx_strlen", "usize", [Huge]), RangeError);
   assert.throws(() => ffi.fn(lib.getSymbol("fx_strlen")!, "usize", [Huge]), /by value/);
 });
+
+Deno.test("a getter that calls the same function while its arguments are converted is refused", () => {
+  const dot = lib.fn("fx_vec2_dot", "f64", [Vec2, Vec2]);
+  const sneaky = {
+    x: 1,
+    get y() {
+      return dot({ x: 5, y: 5 }, { x: 5, y: 5 }); // overwrites the block mid-conversion
+    },
+  };
+  assert.throws(() => dot({ x: 1, y: 1 }, sneaky), /called fx_vec2_dot itself/);
+  // A getter computing through another function is fine.
+  const add = lib.fn("fx_add_i32", "i32", ["i32", "i32"]);
+  assert.equal(
+    dot({ x: 1, y: 1 }, {
+      x: 1,
+      get y() {
+        return add(1, 1);
+      },
+    }),
+    3,
+  );
+  assert.equal(dot({ x: 2, y: 3 }, { x: 4, y: 5 }), 23);
+  // Through lib.call, the nested call takes the compiled wrapper (another block): nothing is lost.
+  using fx = ffi.load(FIXTURE);
+  fx.call("fx_add_i32", "i32", ["i32", "i32"], 1, 2);
+  const nested = fx.call("fx_vec2_dot", "f64", [Vec2, Vec2], { x: 1, y: 1 }, {
+    x: 1,
+    get y() {
+      return fx.call("fx_vec2_dot", "f64", [Vec2, Vec2], { x: 1, y: 1 }, { x: 1, y: 1 });
+    },
+  });
+  assert.equal(nested, 3);
+});

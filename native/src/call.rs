@@ -370,7 +370,7 @@ pub unsafe extern "C" fn lffi_errno_location() -> *mut c_int {
 pub unsafe extern "C" fn lffi_last_error_location() -> *mut u32 {
     let teb: *mut u8;
     // SAFETY: on x64 Windows `gs:[0x30]` always holds the current thread's TEB address.
-    unsafe { core::arch::asm!("mov {}, gs:[0x30]", out(reg) teb, options(nostack, readonly)) };
+    unsafe { core::arch::asm!("mov {}, qword ptr gs:[0x30]", out(reg) teb, options(nostack, readonly)) };
     teb.wrapping_add(0x68).cast()
 }
 
