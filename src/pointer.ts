@@ -272,10 +272,6 @@ export class RawPointer {
     // slow path, which checks it by the value rules and names what was wrong.
     const o = typeof offset === "number" && offset % 1 === 0 ? this.#o + offset : -1;
     const lo = +(o >= this.#lo), hi = this.#hi;
-    const i1 = (lo & +(o <= hi - 1)) !== 0 ? o : -1;
-    const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
-    const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
-    const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
     try {
       const dv = this.#c!.dv;
       const v = value;
@@ -285,12 +281,12 @@ export class RawPointer {
       switch (ctype) {
         case "i32":
           if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
-          return dv.setInt32(i4, v, true);
+          return dv.setInt32((lo & +(o <= hi - 4)) !== 0 ? o : -1, v, true);
         case "f64":
           if (typeof v !== "number") throw BAD;
-          return dv.setFloat64(i8, v, true);
+          return dv.setFloat64((lo & +(o <= hi - 8)) !== 0 ? o : -1, v, true);
         default:
-          if (setOther(dv, ctype, i1, i2, i4, i8, v)) return;
+          if (setOther(dv, ctype, o, lo, hi, v)) return;
       }
     } catch {
       // Refused: the slow path says why.
@@ -640,15 +636,12 @@ function setI64(dv: DataView, i: number, v: unknown): boolean {
 }
 
 /** The fast-path stores of the less common types (see `RawPointer.write`); false for the slow path. */
-function setOther(
-  dv: DataView,
-  ctype: unknown,
-  i1: number,
-  i2: number,
-  i4: number,
-  i8: number,
-  v: unknown,
-): boolean {
+function setOther(dv: DataView, ctype: unknown, o: number, lo: number, hi: number, v: unknown): boolean {
+  // The index for each access size, as in `RawPointer.read`.
+  const i1 = (lo & +(o <= hi - 1)) !== 0 ? o : -1;
+  const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
+  const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
+  const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
   switch (ctype) {
     case "u8":
       return setU8(dv, i1, v);
