@@ -882,38 +882,38 @@ export function _compileCallback(
   g: { open: boolean; closedError: () => Error; claim?: (e: unknown) => boolean },
 ): (...args: unknown[]) => unknown {
   const n = sig.args.length;
-  const params = sig.args.map((_, i) => `a${i}`);
   const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
-  const conv = sig.args.map((t, i) => {
-    // Deno hands 64-bit integers over as bigint already; pointers and strings need wrapping.
-    return fromNative(t, `a${i}`, `S[${i}]`);
-  });
-  const zero = zeroSource(sig.ret, `S[${n}]`);
-  const body: string[] = [];
-  // A closed callback C still calls (it closed itself, or its release waits for C to return) runs no
-  // more: C gets zero and the outer call throws.
-  body.push(`if (P.has || !g.open) {\nif (!g.open) h.fail(g.closedError(), g);\nreturn ${zero};\n}`);
-  body.push(`P.depth++;`);
-  body.push(`try {`);
-  body.push(`const x = fn(${conv.join(", ")});`);
-  if (sig.ret.name === "void") {
-    body.push(`return;`);
-  } else {
-    body.push(toNative(sig.ret, "x", "c", "W", `S[${n}]`, true));
-    body.push(`return c;`);
-  }
-  body.push(`} catch (e) {\nh.fail(e, g);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
   const what = `the return value (${sig.ret.label}) of ${label}`;
-  // The wrapper's code depends only on the signature: compiled once per distinct body (`new Function`
-  // took ~20 µs, ten times a raw UnsafeCallback), then made per callback by a factory closure.
-  const key = `${params.join(",")}\n${body.join("\n")}`;
-  let factory = wrapperFactories.get(key);
+  // The wrapper's code depends only on the signature's types: compiled once per signature (`new
+  // Function` took ~20 µs, ten times a raw UnsafeCallback), then made per callback by its factory.
+  const sigKey = `${sig.ret.key}(${sig.args.map((t) => t.key).join(",")})`;
+  let factory = wrapperFactories.get(sigKey);
   if (factory === undefined) {
+    const params = sig.args.map((_, i) => `a${i}`);
+    const conv = sig.args.map((t, i) => {
+      // Deno hands 64-bit integers over as bigint already; pointers and strings need wrapping.
+      return fromNative(t, `a${i}`, `S[${i}]`);
+    });
+    const zero = zeroSource(sig.ret, `S[${n}]`);
+    const body: string[] = [];
+    // A closed callback C still calls (it closed itself, or its release waits for C to return) runs
+    // no more: C gets zero and the outer call throws.
+    body.push(`if (P.has || !g.open) {\nif (!g.open) h.fail(g.closedError(), g);\nreturn ${zero};\n}`);
+    body.push(`P.depth++;`);
+    body.push(`try {`);
+    body.push(`const x = fn(${conv.join(", ")});`);
+    if (sig.ret.name === "void") {
+      body.push(`return;`);
+    } else {
+      body.push(toNative(sig.ret, "x", "c", "W", `S[${n}]`, true));
+      body.push(`return c;`);
+    }
+    body.push(`} catch (e) {\nh.fail(e, g);\nreturn ${zero};\n} finally {\nP.depth--;\n}`);
     const src = `"use strict";\nreturn function (fn, W, S, g) {\nreturn function callback(${
       params.join(", ")
     }) {\n${body.join("\n")}\n};\n};`;
     factory = new Function("h", "P", src)(_H, _pending) as WrapperFactory;
-    wrapperFactories.set(key, factory);
+    wrapperFactories.set(sigKey, factory);
   }
   return factory(fn, what, structs, g);
 }
