@@ -79,21 +79,23 @@ export function _isTypedPointer(x: unknown): boolean {
 export function _indexError(s: State, i: unknown, verb: string): Error | null {
   if (typeof i !== "number" || !Number.isInteger(i)) {
     return new TypeError(
-      `Cannot ${verb} element ${_describe(i)} of ${s.elem.label}: expected an integer index`,
+      `TypedPointer.${verb}(): cannot ${verb} element ${
+        _describe(i)
+      } of ${s.elem.label}: expected an integer index`,
     );
   }
   const c = s.chunk;
   if (c !== null && !c.alive()) return c.deadError(`${verb} element ${i} of ${s.elem.label}`) as Error;
   if (c === null && (s.off < _NULL_PAGE || s.lo === 1)) {
     return new FfiError(
-      `Cannot ${verb} element ${i} of ${s.elem.label}: ${
+      `TypedPointer.${verb}(): cannot ${verb} element ${i} of ${s.elem.label}: ${
         s.off === 0 ? "the pointer is null" : `address ${s.off} is a null pointer access`
       }`,
     );
   }
   if (i < 0 || (s.count !== undefined && i >= s.count)) {
     return new RangeError(
-      `Cannot ${verb} element ${i} of ${s.elem.label}: ${
+      `TypedPointer.${verb}(): cannot ${verb} element ${i} of ${s.elem.label}: ${
         s.count === undefined ? "the index is negative" : `its count is ${s.count}`
       }`,
     );
@@ -101,11 +103,13 @@ export function _indexError(s: State, i: unknown, verb: string): Error | null {
   const o = s.off + i * s.elem.stride;
   if (c !== null && (o < s.lo || o + s.elem.stride > s.hi)) {
     return new RangeError(
-      `Cannot ${verb} element ${i} of ${s.elem.label}: it lies outside the pointer's allocation`,
+      `TypedPointer.${verb}(): cannot ${verb} element ${i} of ${s.elem.label}: it lies outside the pointer's allocation`,
     );
   }
   if (c === null && !Number.isSafeInteger(o + s.elem.stride)) {
-    return new RangeError(`Cannot ${verb} element ${i} of ${s.elem.label}: its address is out of range`);
+    return new RangeError(
+      `TypedPointer.${verb}(): cannot ${verb} element ${i} of ${s.elem.label}: its address is out of range`,
+    );
   }
   return null;
 }

@@ -316,7 +316,13 @@ export class RawPointer {
     try {
       // A primitive write checks its value before its single store, so it fails again the same way,
       // this time with the offset in the message.
-      codec.write(c, c !== null ? null : this.#nbase(), o, value, `${codec.name} at offset ${offset}`);
+      codec.write(
+        c,
+        c !== null ? null : this.#nbase(),
+        o,
+        value,
+        `value (RawPointer.write() at offset ${offset})`,
+      );
     } catch (named) {
       return named;
     }
@@ -446,7 +452,7 @@ export class RawPointer {
     if (typeof offset !== "number" || !Number.isInteger(offset)) {
       return fail(
         new TypeError(
-          `Cannot ${verb} ${type ?? `${size} bytes`} at offset ${
+          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${
             _describe(offset)
           }: expected an integer offset`,
         ),
@@ -458,7 +464,9 @@ export class RawPointer {
     }
     if (!Number.isSafeInteger(offset)) {
       return fail(
-        new RangeError(`Cannot ${verb} ${type ?? `${size} bytes`} at offset ${offset}: not a safe integer`),
+        new RangeError(
+          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${offset}: not a safe integer`,
+        ),
       );
     }
     if (c !== null) {
@@ -475,7 +483,7 @@ export class RawPointer {
       if (exact >= BigInt(_NULL_PAGE)) return offset;
       return fail(
         new FfiError(
-          `Cannot ${verb} ${
+          `${fnOf(verb)}: cannot ${verb} ${
             type ?? `${size} bytes`
           } at offset ${offset}: address ${exact} is a null pointer access`,
         ),
@@ -489,12 +497,18 @@ export class RawPointer {
     if ((a >= 0 && a < _NULL_PAGE) || nullBase) {
       return fail(
         new FfiError(
-          `Cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
+          `${
+            fnOf(verb)
+          }: cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
             `(the pointer is at ${this.#o}, on the first page)`,
         ),
       );
     }
-    return fail(new RangeError(`Cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`));
+    return fail(
+      new RangeError(
+        `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`,
+      ),
+    );
   }
 
   /** The Deno pointer unmanaged offsets count from: null (they are addresses), or an exact pointer. */
@@ -506,7 +520,7 @@ export class RawPointer {
     const start = this.#o - this.#lo;
     const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
-      `Cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
+      `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
         `allocation of ${this.#hi - this.#lo} bytes`,
     );
   }
@@ -664,6 +678,16 @@ function setOther(dv: DataView, ctype: unknown, o: number, lo: number, hi: numbe
 
 /** What `write`'s fast path throws for a value it does not take (the slow path says what is wrong). */
 const BAD = 0;
+
+/**
+ * The function a refused access names in its message: the verb's own (`copy`, `fill` name theirs in
+ * the verb), else the RawPointer method every read and write goes through.
+ */
+function fnOf(verb: string): string {
+  if (verb.includes("ffi.")) return "ffi." + (verb.includes("copy") ? "copy()" : verb.split(" ")[0] + "()");
+  if (verb === "fill") return "ffi.fill()";
+  return `RawPointer.${verb.startsWith("write") ? "write" : "read"}()`;
+}
 
 function fail(e: unknown): never {
   throw e;
