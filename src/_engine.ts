@@ -583,8 +583,8 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   if (reentrant) lines.push(`if (N.c !== n0) x.reentered(${JSON.stringify(name)});\nN.c = n0 + 1;`);
   // errno: the register engine runs no native code of its own around the call, so the wrapper
   // saves errno as the Deno fast-path wrappers do; libffi's entry saves it natively.
-  if (sysv) lines.push("if (ES[2] !== 0) h.putErrno();");
-  lines.push("if (st.f === null) st.r();");
+  if (sysv) lines.push("if (P.errnoSet) h.putErrno();");
+  lines.push("if (st.f == null) st.r();");
   lines.push("st.f(B);");
   if (sysv) {
     lines.push("ES[0] = E[0];");

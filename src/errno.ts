@@ -13,6 +13,7 @@
 
 import { _native } from "./_native.ts";
 import { _describe } from "./types.ts";
+import { _pending } from "./_defer.ts";
 
 /** The live values (over the thread's own variables) and the saved ones. @internal */
 export interface ErrnoCells {
@@ -95,6 +96,7 @@ export function errno(value?: number): number {
   if (value !== undefined) {
     c.saved[0] = checkCode(value, "ffi.errno");
     c.saved[2] |= 1;
+    _pending.errnoSet = true;
   }
   return old;
 }
@@ -123,6 +125,7 @@ export function lastError(value?: number): number {
   if (value !== undefined) {
     c.saved[1] = checkCode(value, "ffi.lastError");
     c.saved[2] |= 2;
+    _pending.errnoSet = true;
   }
   return old;
 }

@@ -5,11 +5,12 @@
  */
 
 import {
+  _boundCallState,
   _compileCall,
   _denoDefinition,
+  _lazyCallState,
   _signature,
   _typeKey,
-  type CallState,
   type Signature,
 } from "./_call.ts";
 import { _trampoline, _trampolineName, _trampolineTarget } from "./_dl.ts";
@@ -258,13 +259,12 @@ function bindVariadic(
 
 /** Binds the function at `target`: through a trampoline on Deno's fast path, or the engine. */
 function bind(label: string, sig: Signature, target: Deno.PointerValue): (...args: unknown[]) => unknown {
-  const st: CallState = { f: null, t: target, r: () => {} };
   const tramp = _trampolineName(sig);
   if (tramp !== null) {
-    st.f = _trampoline(tramp, _denoDefinition(sig));
-    st.t = _trampolineTarget(tramp, target);
-    return _compileCall(label, sig, st, true);
+    const bound = _boundCallState(_trampoline(tramp, _denoDefinition(sig)), _trampolineTarget(tramp, target));
+    return _compileCall(label, sig, bound, true);
   }
+  const st = _lazyCallState(target);
   const engine = _compileEngineCall(label, sig, sig.args.length, st);
   engine.init(target);
   st.f = engine.enter as (...args: unknown[]) => unknown;

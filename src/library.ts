@@ -12,8 +12,11 @@
  */
 
 import {
+  _boundCallState,
+  _closeCallState,
   _compileCall,
   _denoDefinition,
+  _lazyCallState,
   _signature,
   _signatureKey,
   _typeKey,
@@ -660,22 +663,29 @@ export class Library {
       if (spelled !== undefined) byName.set(spelled, same);
       return same;
     }
-    const st: CallState = { f: null, t: undefined, r: () => {} };
     const route = this.#route(sig);
     let engine: EngineCall | null = null;
     let fn: (...args: unknown[]) => unknown;
     let addr: Deno.PointerValue | undefined;
-    if (route !== "engine" && route !== "direct") {
-      // A trampoline is shared by every function of the signature, so binding it costs nothing per
-      // symbol: done now when the symbol is there, the target is a constant of the wrapper (a missing
-      // symbol still throws only when called).
+    let st: CallState | undefined;
+    if (route !== "engine") {
+      // Bound now when the symbol is there (a missing symbol still throws only when called), so the
+      // wrapper's call state is final from the start and V8 inlines Deno's fast call into it (see
+      // `_boundCallState`). A trampoline is shared by every function of the signature; a direct
+      // binding is the symbol's own `Deno.dlopen`, made now instead of at the first call.
       const found = this.#lookup(this.#open(`bind "${name}"`), name);
       if (found !== null) {
         addr = found;
-        st.f = _trampoline(route, _denoDefinition(sig));
-        st.t = _trampolineTarget(route, found);
+        if (route !== "direct") {
+          st = _boundCallState(_trampoline(route, _denoDefinition(sig)), _trampolineTarget(route, found));
+        } else {
+          const lib = Deno.dlopen(this.#path, { f: { name, ..._denoDefinition(sig) } });
+          this.#denoLibs.push(lib);
+          st = _boundCallState(lib.symbols.f as (...args: unknown[]) => unknown, undefined);
+        }
       }
     }
+    st ??= _lazyCallState(undefined);
     if (route === "engine") {
       engine = _compileEngineCall(name, sig, sig.args.length, st);
       fn = engine.fn;
@@ -692,8 +702,8 @@ export class Library {
       addr,
       g: undefined,
     };
-    // Resolved on first use: lazy symbol resolution, as Lune promises.
-    st.r = () => this.#resolve(b, sig, route, engine);
+    // Resolved on first use when it was missing at bind time: lazy symbol resolution, as Lune promises.
+    if (st.f === null) st.r = () => this.#resolve(b, sig, route, engine);
     byName.set(resolved, b);
     if (spelled !== undefined) byName.set(spelled, b);
     return b;
@@ -765,11 +775,9 @@ export class Library {
     for (const byName of this.#bindings.values()) {
       for (const b of new Set(byName.values())) {
         const name = b.name;
-        b.st.f = null;
-        b.st.r = () => {
+        _closeCallState(b.st, () => {
           throw new FfiError(`Cannot call "${name}": library closed (${this.#name})`);
-        };
-        b.st.t = undefined;
+        });
         b.addr = undefined;
         b.g = null;
       }
