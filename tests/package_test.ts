@@ -102,6 +102,13 @@ const DivT = ffi.struct([["quot", "i32"], ["rem", "i32"]]);
 const d = libc.call("div", DivT, ["i32", "i32"], 7, 2);
 // listExports and Buffer
 const exported = libc.listExports().some((e) => e.name === "getpid" && e.kind === "function");
+// C declarations, a call through a pointer, errno, and a call that does not block
+const defs = ffi.cdef("size_t strlen(const char *s); int abs(int);");
+const api = libc.bind(defs);
+const absByPointer = ffi.fn(libc.getSymbol("abs")!, "i32", ["i32"]);
+libc.call("open", "i32", ["string", "i32"], "/nonexistent/file", 0);
+const errno = ffi.errno();
+const slowAbs = libc.fn("abs", "i32", ["i32"], { nonblocking: true });
 const buf = ffi.buffer(16);
 buf.writeString(0, "héllo");
 console.log(JSON.stringify({
@@ -111,6 +118,10 @@ console.log(JSON.stringify({
   div: d,
   exported,
   buffer: buf.readString(0),
+  cdef: [Number(api.strlen("abc")), api.abs(-4)],
+  byPointer: absByPointer(-5),
+  errno,
+  nonblocking: await slowAbs(-6),
 }));
 `;
 
@@ -142,18 +153,25 @@ Deno.test("the published files, served over http, run the Quick Start and the wh
       assert.match(lines[1], /^PID: \d+$/);
     });
 
-    await t.step("calls, callbacks, structs by value, listExports and Buffer work", async () => {
-      const r = await run("whole_api.ts", ["--allow-ffi", `--allow-import=${host}`]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), {
-        strlen: 6,
-        snprintf: "7 2.50",
-        sorted: [1, 3, 5, 7, 9],
-        div: { quot: 3, rem: 1 },
-        exported: true,
-        buffer: "héllo",
-      });
-    });
+    await t.step(
+      "calls, callbacks, structs by value, listExports, Buffer, cdef, ffi.fn, errno and nonblocking calls work",
+      async () => {
+        const r = await run("whole_api.ts", ["--allow-ffi", `--allow-import=${host}`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), {
+          strlen: 6,
+          snprintf: "7 2.50",
+          sorted: [1, 3, 5, 7, 9],
+          div: { quot: 3, rem: 1 },
+          exported: true,
+          buffer: "héllo",
+          cdef: [3, 4],
+          byPointer: 5,
+          errno: 2,
+          nonblocking: 6,
+        });
+      },
+    );
 
     await t.step("once cached, it runs offline (server gone, --cached-only)", async () => {
       await server.shutdown();
