@@ -213,7 +213,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
+        if (!(typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && v % 1 === 0)) throw BAD;
         c.dv.setInt32(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);
@@ -232,7 +232,7 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
     set(v) {
       const c = this[kC];
       try {
-        if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
+        if (!(typeof v === "number" && v >= -0x8000_0000 && v <= 0xffff_ffff && v % 1 === 0)) throw BAD;
         c.dv.setUint32(this[kO] + off, v, true);
       } catch (e) {
         throw refused(c, f, v, e);

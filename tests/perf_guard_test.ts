@@ -159,6 +159,7 @@ Deno.test("struct field writes stay within 6x a DataView on the same memory", ()
     return 0;
   }
   const ns = nsPerOp({ dataViewWrite, fieldWrite, dataViewWriteF, fieldWriteF });
+  if (Deno.env.get("PERF_PRINT")) console.log(ns);
   assertWithin(ns, "fieldWrite", "dataViewWrite", 8);
   assertWithin(ns, "fieldWriteF", "dataViewWriteF", 3);
   arena.reset();
