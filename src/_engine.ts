@@ -117,11 +117,15 @@ function writePtr(d: DataView, o: number, x: unknown, what: string): void {
     if (a >= TWO53) return writePointerValue(d, o, _toPointerValue(x, what));
   } else if (typeof x === "object" && x !== null && (ArrayBuffer.isView(x) || x instanceof ArrayBuffer)) {
     // A JS typed array or ArrayBuffer is lent to C for the duration of the call.
-    const buffer = ArrayBuffer.isView(x) ? x.buffer : x;
-    if ((buffer as ArrayBuffer).detached) {
-      throw new TypeError(`Cannot pass a detached ${x.constructor.name} as a pointer for ${what}`);
+    // Deno gives null for a detached or empty buffer: C would get NULL where the caller meant memory.
+    const p = Deno.UnsafePointer.of(x as BufferSource);
+    if (p === null) {
+      throw new TypeError(
+        `Cannot pass ${_describe(x)} as a pointer for ${what}: it has no memory (detached or empty); ` +
+          `pass null for NULL`,
+      );
     }
-    return writePointerValue(d, o, Deno.UnsafePointer.of(x as BufferSource));
+    return writePointerValue(d, o, p);
   } else {
     a = _addrOf(x, what);
   }

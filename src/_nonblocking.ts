@@ -250,10 +250,22 @@ function pointerArg(v: unknown, what: string, call: PendingCall): Deno.PointerVa
 
 /** The pointer C gets for JS memory: shared memory as it is, anything else as a copy kept by the call. */
 function jsMemory(v: ArrayBufferView | ArrayBuffer, call: PendingCall): Deno.PointerValue {
+  const buffer = ArrayBuffer.isView(v) ? v.buffer : v;
+  if (buffer instanceof ArrayBuffer && buffer.detached) {
+    throw new TypeError(
+      `Cannot pass ${_describe(v)} as a pointer: its ArrayBuffer is detached; pass null for NULL`,
+    );
+  }
   const bytes = ArrayBuffer.isView(v)
     ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
     : new Uint8Array(v);
-  if (bytes.buffer instanceof SharedArrayBuffer || bytes.byteLength === 0) {
+  if (bytes.byteLength === 0) {
+    // Detached or empty: no memory to give C (it would get NULL where the caller meant memory).
+    throw new TypeError(
+      `Cannot pass ${_describe(v)} as a pointer: it has no memory (detached or empty); pass null for NULL`,
+    );
+  }
+  if (bytes.buffer instanceof SharedArrayBuffer) {
     // Shared memory cannot be detached or shrunk: C may use it in place.
     call.owned.push(bytes);
     return Deno.UnsafePointer.of(bytes);

@@ -122,3 +122,23 @@ Deno.test("deep nesting: a struct's description does not spell out every nested 
   assert.ok(ffi.sizeof(def) > 0);
   assert.ok(Deno.inspect(def).length < 400);
 });
+
+Deno.test("a detached or empty JS buffer passed as a pointer is a TypeError, never NULL for C", async () => {
+  using libc = ffi.load("libc.so.6");
+  const memset = libc.fn("memset", "pointer", ["pointer", "i32", "usize"]);
+  const nonblocking = libc.fn("memset", "pointer", ["pointer", "i32", "usize"], { nonblocking: true });
+  const detached = new Uint8Array(8);
+  detached.buffer.transfer(0);
+  for (const x of [detached, new Uint8Array(0), new ArrayBuffer(0)]) {
+    assert.throws(() => memset(x as never, 0, 0), TypeError);
+    assert.throws(() => libc.call("memset", "pointer", ["pointer", "i32", "usize"], x, 0, 0), TypeError);
+    await assert.rejects(async () => await nonblocking(x as never, 0, 0), TypeError);
+  }
+  // Holes are refused rather than written as 0 or turned into code.
+  // deno-lint-ignore no-sparse-arrays
+  assert.throws(() => ffi.buffer(4).writeBytes(0, [1, , 3] as never), TypeError);
+  // deno-lint-ignore no-sparse-arrays
+  assert.throws(() => libc.call("abs", "i32", ["i32", , "i32"] as never, 1), TypeError);
+  // deno-lint-ignore no-sparse-arrays
+  assert.throws(() => ffi.struct([["a", "i32"], , ["b", "i32"]] as never), TypeError);
+});
