@@ -641,37 +641,37 @@ const STORES: Record<string, (dv: DataView, o: number, lo: number, hi: number, v
 
 function storeI32(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 4) & +(n >= -0x8000_0000) & +(n <= 0xffff_ffff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 4) & (+((n | 0) === n) | +(n >>> 0 === n));
   dv.setInt32(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
 function storeU32(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 4) & +(n >= -0x8000_0000) & +(n <= 0xffff_ffff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 4) & (+((n | 0) === n) | +(n >>> 0 === n));
   dv.setUint32(ok !== 0 ? o : -1, n >>> 0, true);
   return true;
 }
 function storeI16(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 2) & +(n >= -0x8000) & +(n <= 0xffff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 2) & +((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff);
   dv.setInt16(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
 function storeU16(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 2) & +(n >= -0x8000) & +(n <= 0xffff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 2) & +((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff);
   dv.setUint16(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
 function storeI8(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 1) & +(n >= -0x80) & +(n <= 0xff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 1) & +((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff);
   dv.setInt8(ok !== 0 ? o : -1, n | 0);
   return true;
 }
 function storeU8(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   const n = typeof v === "number" ? v : NaN;
-  const ok = lo & +(o <= hi - 1) & +(n >= -0x80) & +(n <= 0xff) & +(Math.floor(n) === n);
+  const ok = lo & +(o <= hi - 1) & +((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff);
   dv.setUint8(ok !== 0 ? o : -1, n | 0);
   return true;
 }
