@@ -262,13 +262,16 @@ export function _signatureKey(sig: Signature): string {
 }
 
 /**
- * Resolves a signature, checking every type. `what` names the function in messages.
+ * Resolves a signature, checking every type. `what` names the C function in messages, `fn` the
+ * public function given the types (`Library.call()`), whose parameters are `ret` and `argTypes`.
  * @internal
  */
-export function _signature(what: string, ret: unknown, argTypes: unknown): Signature {
+export function _signature(what: string, ret: unknown, argTypes: unknown, fn?: string): Signature {
   if (!Array.isArray(argTypes)) {
     throw new TypeError(
-      `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`,
+      fn === undefined
+        ? `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`
+        : `${fn}: expected an array of C types for argTypes (of ${what}), got ${_describe(argTypes)}`,
     );
   }
   // A plain loop: `map` skips the holes of a sparse list (`["i32", , "i32"]`), which then reached the
@@ -277,12 +280,15 @@ export function _signature(what: string, ret: unknown, argTypes: unknown): Signa
   for (let i = 0; i < argTypes.length; i++) {
     if (!(i in argTypes)) {
       throw new TypeError(
-        `Invalid argument types for ${what}: argument ${i} has no type (a hole in the list)`,
+        `${fn === undefined ? "" : `${fn}: `}Invalid argument types for ${what}: argument ${i} has no type ` +
+          `(a hole in argTypes ${_describe(argTypes)})`,
       );
     }
-    args.push(_typeSpec(argTypes[i], `argument ${i} of ${what}`, false));
+    const where = `argument ${i} of ${what}`;
+    args.push(_typeSpec(argTypes[i], fn === undefined ? where : `argTypes[${i}] of ${fn} (${where})`, false));
   }
-  return { ret: _typeSpec(ret, `the return value of ${what}`, true), args };
+  const where = `the return value of ${what}`;
+  return { ret: _typeSpec(ret, fn === undefined ? where : `ret of ${fn} (${where})`, true), args };
 }
 
 /**

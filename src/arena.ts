@@ -147,7 +147,7 @@ export class Arena {
    * ```
    */
   allocType(ctype: CType): RawPointer {
-    const codec = _resolveCodec(ctype);
+    const codec = _resolveCodec(ctype, "Arena.allocType()", "ctype");
     if (codec.size === 0) {
       throw new TypeError(`Arena.allocType(): cannot allocate a value of type ${codec.name}`);
     }
@@ -169,7 +169,7 @@ export class Arena {
    * ```
    */
   allocArray(ctype: CType, count: number): RawPointer {
-    const codec = _resolveCodec(ctype);
+    const codec = _resolveCodec(ctype, "Arena.allocArray()", "ctype");
     if (codec.size === 0) {
       throw new TypeError(`Arena.allocArray(): cannot allocate values of type ${codec.name}`);
     }

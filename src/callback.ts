@@ -327,11 +327,11 @@ export function callback(
     argTypes = sig.args;
   }
   if (typeof fn !== "function") {
-    throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
+    throw new TypeError(`ffi.callback(): expected a function for fn, got ${_describe(fn)}`);
   }
   const label = `callback ${fn.name || "(anonymous)"}`;
   const { threadSafe, onError } = _callbackOptions(options, label);
-  const sig = _signature(label, ret, argTypes);
+  const sig = _signature(label, ret, argTypes, "ffi.callback()");
   const def = {
     parameters: sig.args.map((a) => a.native as Deno.NativeType),
     result: sig.ret.native,

@@ -170,7 +170,7 @@ export function cast(ptr: PointerLike, ctype: CType, count?: number): unknown {
   const raw = _rawOf(ptr);
   if (raw === null) throw new TypeError(_argMessage("ffi.cast()", "ptr", "a pointer-like value", ptr));
   if (ctype instanceof StructDefinition && count === undefined) return _viewOf(raw, ctype, "ffi.cast()");
-  const elem = _elemOf(ctype);
+  const elem = _elemOf(ctype, "ffi.cast()");
   if (count !== undefined) {
     if (typeof count !== "number") {
       throw new TypeError(_argMessage("ffi.cast()", "count", "a number", count));

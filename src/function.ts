@@ -165,13 +165,13 @@ export function fn(
         `{ ret, args }), got ${_describe(retOrSignature)}`,
     );
   }
-  const pv = _toPointerValue(target, "the target of ffi.fn");
+  const pv = _toPointerValue(target, "ptr (the target) of ffi.fn()");
   const addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
   if (addr < BigInt(NULL_PAGE)) {
     throw new FfiError(`Cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`}`);
   }
   const label = name ?? `function at 0x${addr.toString(16)}`;
-  const sig = _signature(label, ret, args);
+  const sig = _signature(label, ret, args, "ffi.fn()");
   const raw = _rawOf(target);
   const gate = raw === null ? undefined : _callbackGate(raw);
   if (options !== undefined) {

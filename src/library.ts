@@ -106,7 +106,7 @@ function loaderError(): string {
 
 function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
-    throw new TypeError(`Invalid symbol name ${_describe(name)} for ${what}: expected a non-empty string`);
+    throw new TypeError(`Library.${what}(): expected a non-empty string for name, got ${_describe(name)}`);
   }
 }
 
@@ -617,7 +617,7 @@ export class Library {
   ): (...args: unknown[]) => Promise<unknown> {
     checkName(name, "fn");
     this.#open(`bind "${name}"`);
-    const sig = _signature(name, ret, argTypes);
+    const sig = _signature(name, ret, argTypes, "Library.fn()");
     let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
     let address: Deno.PointerValue = null;
     return _nonblockingFunction(name, sig, options, {
@@ -655,7 +655,7 @@ export class Library {
       const known = byName.get(spelled);
       if (known !== undefined) return known;
     }
-    const sig = _signature(name, ret, argTypes);
+    const sig = _signature(name, ret, argTypes, `Library.${method}()`);
     const resolved = _signatureKey(sig);
     if (byName === undefined) this.#bindings.set(name, byName = new Map());
     const same = byName.get(resolved);

@@ -245,7 +245,7 @@ export class RawPointer {
 
   /** `read` of unmanaged memory, of the other types, and every refused read. */
   #readSlow(offset: unknown, ctype: unknown): unknown {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.read()", "ctype");
     const o = this.#at(offset, codec.size, "read", codec.name);
     const c = this.#c;
     if (c === null) return codec.read(null, this.#nbase(), o);
@@ -296,7 +296,7 @@ export class RawPointer {
 
   /** `write` of unmanaged memory, of the other types, and every refused write. */
   #writeSlow(offset: unknown, ctype: unknown, value: unknown): void {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.write()", "ctype");
     const o = this.#at(offset, codec.size, "write", codec.name);
     const c = this.#c;
     const base = c !== null ? null : this.#nbase();
@@ -935,19 +935,22 @@ const CODECS: Record<string, Codec> = { ..._SCALAR_CODECS, pointer: pointerCodec
 const BY_NAME: Map<string, Codec> = new Map();
 
 /** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
-export function _codecOf(name: string): Codec {
+export function _codecOf(name: string, fn?: string, param?: string): Codec {
   const c = BY_NAME.get(name);
   if (c !== undefined) return c;
-  const codec = CODECS[_primitiveOrThrow(name).name];
+  const codec = CODECS[_primitiveOrThrow(name, "type", fn, param).name];
   BY_NAME.set(name, codec);
   return codec;
 }
 
-/** The codec of any C type: a primitive name or alias, or a struct definition. @internal */
-export function _resolveCodec(ctype: unknown): Codec {
+/**
+ * The codec of any C type: a primitive name or alias, or a struct definition; a TypeError naming
+ * the function `fn` and its parameter `param` when it is none. @internal
+ */
+export function _resolveCodec(ctype: unknown, fn?: string, param?: string): Codec {
   if (ctype === lastType) return lastCodec;
   if (typeof ctype === "string") {
-    const codec = _codecOf(ctype);
+    const codec = _codecOf(ctype, fn, param);
     lastType = ctype;
     return (lastCodec = codec);
   }
@@ -958,7 +961,7 @@ export function _resolveCodec(ctype: unknown): Codec {
   }
   // A function type (a Signature from ffi.cdef) is a function pointer.
   if (_isFunctionType(ctype)) return _codecOf("pointer");
-  return _codecOf(ctype as string); // throws the TypeError naming it
+  return _codecOf(ctype as string, fn, param); // throws the TypeError naming it
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -376,7 +376,7 @@ const elemCache = new Map<PrimitiveName, Elem>();
 const structElems = new WeakMap<object, Elem>();
 
 /** The element info of a C type (name, alias or struct definition). @internal */
-export function _elemOf(ctype: unknown): Elem {
+export function _elemOf(ctype: unknown, fn?: string): Elem {
   if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
     let e = structElems.get(ctype);
     if (e === undefined) {
@@ -394,10 +394,12 @@ export function _elemOf(ctype: unknown): Elem {
     }
     return e;
   }
-  const info = _primitiveOrThrow(ctype);
+  const info = _primitiveOrThrow(ctype, "type", fn, "ctype");
   let e = elemCache.get(info.name);
   if (e === undefined) {
-    if (info.name === "void") throw new TypeError("Cannot make a TypedPointer to void: it has no size");
+    if (info.name === "void") {
+      throw new TypeError(`${fn ?? "ffi.cast()"}: cannot make a TypedPointer to void for ctype: it has no size`);
+    }
     const fast = _fastShape(info.name, TypedPointer.prototype);
     e = Object.freeze({
       name: info.name,

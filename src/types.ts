@@ -224,11 +224,14 @@ export function _primitive(name: string): PrimitiveInfo | undefined {
  * Looks up a primitive type name or alias, throwing a `TypeError` that names it when it is unknown.
  * @internal
  */
-export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
+export function _primitiveOrThrow(name: unknown, what = "type", fn?: string, param?: string): PrimitiveInfo {
   const info = typeof name === "string" ? _primitive(name) : undefined;
   if (info === undefined) {
+    const head = fn === undefined
+      ? `Unknown C ${what} ${_describe(name)}`
+      : `${fn}: unknown C ${what} ${_describe(name)} for ${param ?? "ctype"}`;
     throw new TypeError(
-      `Unknown C ${what} ${_describe(name)}: expected one of ${
+      `${head}: expected one of ${
         [...byName.keys()].join(", ")
       }, a C spelling of one (unsigned int, uint8_t, const char*, int*), or a struct definition`,
     );
