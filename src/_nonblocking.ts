@@ -23,6 +23,7 @@ import { _errnoCells } from "./errno.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
 import { _describe, type PrimitiveName } from "./types.ts";
+import { _isPlainObject } from "./errors.ts";
 
 /**
  * Options of a bound function ({@linkcode Library.fn}): `nonblocking` makes it return a Promise (the
@@ -47,14 +48,18 @@ export interface ErrnoResult<T> {
 /** Checks the options of a bound function; `what` names the function in messages. @internal */
 export function _callOptions(options: unknown, what: string): { nonblocking: boolean; errno: boolean } {
   if (options === undefined) return { nonblocking: false, errno: false };
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  if (!_isPlainObject(options)) {
     throw new TypeError(
       `Invalid options ${_describe(options)} for ${what}: expected an object such as { nonblocking: true }`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== "nonblocking" && key !== "errno") {
-      throw new TypeError(`Unknown option "${key}" for ${what}: the options are nonblocking and errno`);
+      throw new TypeError(
+        `Unknown option "${key}" in options ${
+          _describe(options)
+        } for ${what}: the options are nonblocking and errno`,
+      );
     }
   }
   const o = options as CallOptions;

@@ -137,7 +137,7 @@ export function _checkedSet(s: State, i: number, v: unknown): void {
   const err = _indexError(s, i, "set");
   if (err !== null) throw err;
   const c = s.chunk;
-  const what = `element ${i} of ${s.elem.label}`;
+  const what = `value of TypedPointer.set() element ${i} of ${s.elem.label}`;
   try {
     s.elem.codec.write(c, null, s.off + i * s.elem.stride, v, what);
   } catch (e) {

@@ -8,7 +8,7 @@
 import { _compileCallback, _release, _signature, type TypeSpec } from "./_call.ts";
 import { _callbackHolds, _Hold } from "./_hold.ts";
 import { _claimCallbackError } from "./_nonblocking.ts";
-import { FfiError } from "./errors.ts";
+import { _isPlainObject, FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
 import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
@@ -330,7 +330,7 @@ export function callback(
     throw new TypeError(`ffi.callback(): expected a function for fn, got ${_describe(fn)}`);
   }
   const label = `callback ${fn.name || "(anonymous)"}`;
-  const { threadSafe, onError } = _callbackOptions(options, label);
+  const { threadSafe, onError } = _callbackOptions(options, "ffi.callback()");
   const sig = _signature(label, ret, argTypes, "ffi.callback()");
   const def = {
     parameters: sig.args.map((a) => a.native as Deno.NativeType),
@@ -363,14 +363,18 @@ export function _callbackOptions(
   label: string,
 ): { threadSafe: boolean; onError: ((error: unknown) => void) | undefined } {
   if (options === undefined) return { threadSafe: false, onError: undefined };
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  if (!_isPlainObject(options)) {
     throw new TypeError(
       `Invalid options ${_describe(options)} for ${label}: expected an object such as { threadSafe: true }`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== "threadSafe" && key !== "onError") {
-      throw new TypeError(`Unknown option "${key}" for ${label}: the options are threadSafe and onError`);
+      throw new TypeError(
+        `Unknown option "${key}" in options ${
+          _describe(options)
+        } for ${label}: the options are threadSafe and onError`,
+      );
     }
   }
   const { threadSafe, onError } = options as CallbackOptions;

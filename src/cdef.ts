@@ -9,7 +9,7 @@
 import { _tokenize, CSyntaxError, type Token } from "./_c_lexer.ts";
 import { StructDefinition } from "./struct.ts";
 import type { FieldSpec } from "./struct_types.ts";
-import { _primitive, type PrimitiveName } from "./types.ts";
+import { _describe, _primitive, type PrimitiveName } from "./types.ts";
 
 /**
  * A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or
@@ -807,7 +807,9 @@ function typedefValue(name: string, t: CT, at: Token): unknown {
 function scopeOf(x: unknown, i: number): Scope {
   const s = typeof x === "object" && x !== null ? (x as { [kScope]?: Scope })[kScope] : undefined;
   if (s === undefined) {
-    throw new TypeError(`ffi.cdef(): scope ${i} is not the result of an earlier ffi.cdef()`);
+    throw new TypeError(
+      `ffi.cdef(): expected the result of an earlier ffi.cdef() for scopes[${i}], got ${_describe(x)}`,
+    );
   }
   return s;
 }
@@ -861,9 +863,11 @@ function scopeOf(x: unknown, i: number): Scope {
  */
 export function cdef(source: string, ...scopes: CDefs[]): CDefs {
   if (typeof source !== "string") {
-    throw new TypeError(`ffi.cdef(): expected C source as a string, got ${typeof source}`);
+    throw new TypeError(`ffi.cdef(): expected C source as a string for source, got ${_describe(source)}`);
   }
-  const outer = scopes.map(scopeOf);
+  const outer: Scope[] = [];
+  // A plain loop: `map` skips holes, and the index names the scope in messages.
+  for (let i = 0; i < scopes.length; i++) outer.push(scopeOf(scopes[i], i));
   const p = new Parser(source, outer);
   p.parse();
   Object.defineProperty(p.defs, kScope, { value: p.scope });

@@ -131,6 +131,21 @@ export function _describe(v: unknown): string {
 }
 
 /**
+ * Whether `o` is a plain object (`{...}` or a null-prototype object): what an options parameter takes.
+ * Never throws (a Proxy whose traps throw is not one).
+ * @internal
+ */
+export function _isPlainObject(o: unknown): o is Record<string, unknown> {
+  if (typeof o !== "object" || o === null) return false;
+  try {
+    const proto = Object.getPrototypeOf(o);
+    return proto === null || proto === Object.prototype;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The message of a bad argument: `fn: expected <what> for param, got <value>`, with the value
  * formatted by {@linkcode _describe}.
  * @internal

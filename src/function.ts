@@ -161,14 +161,29 @@ export function fn(
   }
   if (args === undefined) {
     throw new TypeError(
-      `ffi.fn(target, ret, argTypes): missing the argument types (or pass one signature object ` +
-        `{ ret, args }), got ${_describe(retOrSignature)}`,
+      `ffi.fn(ptr, ret, argTypes): missing the argument types for argTypes, got ${_describe(argTypes)} ` +
+        `(or pass one signature object { ret, args } for ret, got ${_describe(retOrSignature)})`,
     );
   }
-  const pv = _toPointerValue(target, "ptr (the target) of ffi.fn()");
-  const addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
+  let addr: bigint;
+  let pv: Deno.PointerValue;
+  try {
+    pv = _toPointerValue(target, "ptr (the target) of ffi.fn()");
+    addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
+  } catch (e) {
+    // Freed memory, a closed callback's pointer, or an object Deno does not take as a pointer value.
+    if (e instanceof FfiError) throw new FfiError(`ffi.fn(): ptr: ${e.message}`, { cause: e });
+    if (e instanceof TypeError && e.message.includes("ffi.fn()")) throw e;
+    throw new TypeError(`ffi.fn(): expected a function pointer for ptr, got ${_describe(target)}`, {
+      cause: e,
+    });
+  }
   if (addr < BigInt(NULL_PAGE)) {
-    throw new FfiError(`Cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`}`);
+    throw new FfiError(
+      `ffi.fn(): cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`} (ptr ${
+        _describe(target)
+      })`,
+    );
   }
   const label = name ?? `function at 0x${addr.toString(16)}`;
   const sig = _signature(label, ret, args, "ffi.fn()");

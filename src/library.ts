@@ -34,7 +34,7 @@ import {
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
-import { FfiError } from "./errors.ts";
+import { _isPlainObject, FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
 import type { CallArgs, CResult } from "./struct_types.ts";
 import {
@@ -478,6 +478,13 @@ export class Library {
     argTypes?: unknown,
     options?: CallOptions,
   ): (...args: never[]) => unknown {
+    if (argTypes === undefined && ret !== undefined && typeof ret !== "object") {
+      // The list form `fn(name, ret, argTypes)` without its argument types.
+      checkName(nameOrPrototype, "fn");
+      throw new TypeError(
+        `Library.fn(): expected an array of C types for argTypes (of ${nameOrPrototype}), got undefined`,
+      );
+    }
     if (argTypes === undefined) {
       // The prototype forms: `fn(prototype, options?)`.
       const sig = _toSignature(nameOrPrototype, "Library.fn()");
@@ -492,7 +499,7 @@ export class Library {
     }
     const name = nameOrPrototype as string;
     if (options !== undefined) {
-      const o = _callOptions(options, `Library.fn("${String(name)}")`);
+      const o = _callOptions(options, `Library.fn(${_describe(name)})`);
       if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
     }
     return this.#binding(name, ret, argTypes, "fn").fn;
@@ -520,8 +527,10 @@ export class Library {
    */
   // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
   bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
-    if (typeof defs !== "object" || defs === null) {
-      throw new TypeError(`Library.bind(): expected the result of ffi.cdef(), got ${_describe(defs)}`);
+    if (!_isPlainObject(defs)) {
+      throw new TypeError(
+        `Library.bind(): expected the result of ffi.cdef() for defs, got ${_describe(defs)}`,
+      );
     }
     const out: { [name: string]: (...args: never[]) => unknown } = {};
     for (const [key, v] of Object.entries(defs)) {

@@ -96,12 +96,12 @@ export let _rawFromAddr: (addr: number, nullDerived?: boolean) => RawPointer;
 /** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
 export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
 /** The internals of a pointer; throws if its memory was freed. @internal */
-export let _span: (p: RawPointer) => Span;
+export let _span: (p: RawPointer, what?: string) => Span;
 /**
  * Checks an access of `len` bytes at `offset` that native code will make, returning its offset from
  * the base ({@linkcode _baseOf}): bounds, liveness and the first page. @internal
  */
-export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string) => number;
+export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string, fn?: string) => number;
 /**
  * The Deno pointer a pointer's offsets count from (use after {@linkcode _checkRange}, which checks
  * that the memory is alive): the chunk's start, or null (address 0) for an unmanaged pointer whose
@@ -447,12 +447,12 @@ export class RawPointer {
    * the exact pointer of an address above 2^53). `type`
    * names what is accessed in messages (`null`: "`size` bytes").
    */
-  #at(offset: unknown, size: number, verb: string, type: string | null): number {
+  #at(offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
     const c = this.#c;
     if (typeof offset !== "number" || !Number.isInteger(offset)) {
       return fail(
         new TypeError(
-          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${
             _describe(offset)
           }: expected an integer offset`,
         ),
@@ -465,14 +465,16 @@ export class RawPointer {
     if (!Number.isSafeInteger(offset)) {
       return fail(
         new RangeError(
-          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${offset}: not a safe integer`,
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${
+            type ?? `${size} bytes`
+          } at offset ${offset}: not a safe integer`,
         ),
       );
     }
     if (c !== null) {
       const o = this.#o + offset;
       if (o >= this.#lo && o + size <= this.#hi) return o;
-      return fail(this.#outOfBounds(verb, type, offset, size));
+      return fail(this.#outOfBounds(verb, type, offset, size, fn));
     }
     const x = this.#x;
     const a = this.#o + offset;
@@ -483,7 +485,7 @@ export class RawPointer {
       if (exact >= BigInt(_NULL_PAGE)) return offset;
       return fail(
         new FfiError(
-          `${fnOf(verb)}: cannot ${verb} ${
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${
             type ?? `${size} bytes`
           } at offset ${offset}: address ${exact} is a null pointer access`,
         ),
@@ -497,16 +499,17 @@ export class RawPointer {
     if ((a >= 0 && a < _NULL_PAGE) || nullBase) {
       return fail(
         new FfiError(
-          `${
-            fnOf(verb)
-          }: cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
+          `${(fn ??
+            fnOf(
+              verb,
+            ))}: cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
             `(the pointer is at ${this.#o}, on the first page)`,
         ),
       );
     }
     return fail(
       new RangeError(
-        `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`,
+        `${(fn ?? fnOf(verb))}: cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`,
       ),
     );
   }
@@ -516,11 +519,13 @@ export class RawPointer {
     return this.#c === null && this.#x !== undefined && this.#o > MAX_SAFE ? this.#x : null;
   }
 
-  #outOfBounds(verb: string, type: string | null, offset: number, size: number): RangeError {
+  #outOfBounds(verb: string, type: string | null, offset: number, size: number, fn?: string): RangeError {
     const start = this.#o - this.#lo;
     const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
-      `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
+      `${
+        fn ?? fnOf(verb)
+      }: cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
         `allocation of ${this.#hi - this.#lo} bytes`,
     );
   }
@@ -593,12 +598,12 @@ export class RawPointer {
       if (typeof a === "number") return wide(null, a, 0, 0, p);
       return a <= BigInt(MAX_SAFE) ? wide(null, Number(a), 0, 0, p) : wide(null, Number(a), 0, 0, p);
     };
-    _span = (p) => {
+    _span = (p, what) => {
       const c = p.#c;
-      if (c !== null && !c.alive()) throw c.deadError("use this pointer");
+      if (c !== null && !c.alive()) throw c.deadError(what ?? "use this pointer");
       return { chunk: c, off: p.#o, lo: p.#lo, hi: p.#hi };
     };
-    _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, null);
+    _checkRange = (p, offset, len, verb, fn) => p.#at(offset, len, verb, null, fn);
     _baseOf = (p) => p.#c !== null ? p.#c.ptr : p.#nbase();
     isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
@@ -696,12 +701,12 @@ function fail(e: unknown): never {
 function offsetError(bytes: unknown, what = "the offset"): Error {
   if (typeof bytes === "number" && Number.isInteger(bytes)) {
     return new RangeError(
-      `RawPointer.offset(): ${what} ${bytes} is not a safe integer: a number would round it; ` +
+      `RawPointer.offset()/add(): ${what} ${bytes} (bytes) is not a safe integer: a number would round it; ` +
         `use ffi.ptr() with a bigint address`,
     );
   }
   return new TypeError(
-    `RawPointer.offset(): bytes must be an integer number of bytes, got ${_describe(bytes)}`,
+    `RawPointer.offset()/add(): bytes must be an integer number of bytes, got ${_describe(bytes)}`,
   );
 }
 

@@ -563,7 +563,7 @@ function structCodecOf(def: unknown): StructCodec | null {
 export function _viewOf(raw: RawPointer, def: object, fn: string): StructView {
   const codec = structCodecOf(def)!;
   const size = codec.size;
-  const s = _span(raw);
+  const s = _span(raw, `use ptr in ${fn}`);
   if (s.chunk !== null) {
     if (s.off < s.lo || s.off + size > s.hi) {
       throw new RangeError(

@@ -208,12 +208,20 @@ export class TypedPointer<T = unknown, I = T> {
    */
   add(n: number): TypedPointer<T, I> {
     if (typeof n !== "number" || !Number.isInteger(n)) {
-      throw new TypeError(`Cannot add ${_describe(n)} to a TypedPointer: expected an integer element count`);
+      throw new TypeError(`TypedPointer.add(): expected an integer element count for n, got ${_describe(n)}`);
     }
     const s = st(this);
     const stride = s.elem.stride;
     const count = s.count === undefined ? undefined : Math.max(0, s.count - n);
     const off = s.off + n * stride;
+    if (!Number.isSafeInteger(off)) {
+      throw new RangeError(
+        `TypedPointer.add(): n ${
+          _describe(n)
+        } elements of ${stride} bytes take the address out of the safe ` +
+          `integers: a number would round it`,
+      );
+    }
     const c = s.chunk;
     if (c === null) {
       const nullDerived = s.lo === 1 || s.off < _NULL_PAGE;
@@ -398,7 +406,9 @@ export function _elemOf(ctype: unknown, fn?: string): Elem {
   let e = elemCache.get(info.name);
   if (e === undefined) {
     if (info.name === "void") {
-      throw new TypeError(`${fn ?? "ffi.cast()"}: cannot make a TypedPointer to void for ctype: it has no size`);
+      throw new TypeError(
+        `${fn ?? "ffi.cast()"}: cannot make a TypedPointer to void for ctype: it has no size`,
+      );
     }
     const fast = _fastShape(info.name, TypedPointer.prototype);
     e = Object.freeze({
@@ -451,7 +461,7 @@ export function _makeTyped(
  * @internal
  */
 export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined, fn: string): TypedPointer {
-  const s = _span(raw);
+  const s = _span(raw, `use ptr in ${fn}`);
   const stride = elem.stride;
   if (s.chunk !== null) {
     const left = s.hi - s.off;

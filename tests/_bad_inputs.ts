@@ -102,7 +102,7 @@ const VALUES: Record<string, () => unknown> = {
 // Parameter kinds: what each kind makes of each value class. "ok" means the call must succeed;
 // otherwise the allowed error classes.
 
-type Outcome = "ok" | "T" | "R" | "F" | "TR" | "RF" | "TF" | "any" | "okT" | "okR" | "okF" | "S";
+type Outcome = "ok" | "T" | "R" | "F" | "TR" | "RF" | "TF" | "any" | "okT" | "okR" | "okF" | "S" | "ST";
 
 const NUMERIC_BAD = new Set(["NaN", "Infinity", "-Infinity", "1.5"]);
 const POINTERISH = new Set(["freed pointer", "closed callback ptr"]);
@@ -147,15 +147,17 @@ const KINDS: Record<string, (v: string) => Outcome> = {
   ctype: () => "T",
   // A pointer-like argument of an access (read/write/copy/fill/cast/view/string/toRaw).
   ptr: (v) => {
-    if (POINTERISH.has(v)) return "F";
+    if (POINTERISH.has(v) || v === "closed callback") return "F";
     if (v === "null") return "TF";
     return "T";
   },
   // Symbol names: a missing one is not an error for hasSymbol/getSymbol.
   symbolQuery: (v) => (v === "numeric string" || v === "unknown name" ? "ok" : "T"),
   symbolCall: (v) => (v === "numeric string" || v === "unknown name" ? "F" : "T"),
+  // Library.fn binds lazily: a missing symbol throws when the function is first called.
+  symbolBind: (v) => (v === "numeric string" || v === "unknown name" ? "okF" : "T"),
   path: (v) => (v === "numeric string" || v === "unknown name" ? "F" : "T"),
-  fnValue: () => "T",
+  fnValue: (v) => (v === "function" ? "ok" : "T"),
   typeList: () => "T",
   options: (v) => {
     if (v === "undefined" || v === "null-prototype object") return "ok";
@@ -166,7 +168,8 @@ const KINDS: Record<string, (v: string) => Outcome> = {
   fieldName: () => "T",
   source: (v) => {
     if (v === "empty string") return "ok";
-    if (v === "numeric string" || v === "unknown name") return "S";
+    if (v === "numeric string") return "S";
+    if (v === "unknown name") return "ST"; // an unknown type name is a TypeError
     return "T";
   },
   scope: () => "T",
@@ -178,7 +181,9 @@ const KINDS: Record<string, (v: string) => Outcome> = {
     if (v === "2**53" || v === "2**64" || v === "huge bigint") return "TR";
     return "T";
   },
-  defs: () => "T",
+  // Any object: bind() makes a function of each Signature in it and skips other values.
+  defs: (v) => (["plain object", "null-prototype object", "throwing toString"].includes(v) ? "okT" : "T"),
+  pointerLike: (v) => (POINTERISH.has(v) || v === "freed pointer" ? "okF" : KINDS.ptr(v)),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -196,7 +201,12 @@ interface Fn {
 type Any = any;
 
 const FNS: Fn[] = [
-  { label: "Arena.alloc", params: [["size", "size"]], valid: () => [8], call: (c, a) => c.arena.alloc(a[0] as Any) },
+  {
+    label: "Arena.alloc",
+    params: [["size", "size"]],
+    valid: () => [8],
+    call: (c, a) => c.arena.alloc(a[0] as Any),
+  },
   {
     label: "Arena.allocAligned",
     params: [["size", "size"], ["align", "align"]],
@@ -271,7 +281,7 @@ const FNS: Fn[] = [
   },
   {
     label: "ffi.toRaw",
-    params: [["x", "ptr"]],
+    params: [["x", "pointerLike"]],
     valid: (c) => [c.p],
     call: (_c, a) => ffi.toRaw(a[0] as Any),
   },
@@ -313,7 +323,7 @@ const FNS: Fn[] = [
   },
   {
     label: "TypedPointer.set",
-    params: [["i", "offset"], ["value", "int"]],
+    params: [["i", "setIndex"], ["value", "int"]],
     valid: () => [0, 1],
     call: (c, a) => ffi.cast(c.p, "i32", 4).set(a[0] as Any, a[1] as Any),
   },
@@ -347,7 +357,12 @@ const FNS: Fn[] = [
     valid: () => ["x"],
     call: (c, a) => c.def.sizeOf(a[0] as Any),
   },
-  { label: "ffi.load", params: [["path", "path"]], valid: () => ["libc.so.6"], call: (_c, a) => ffi.load(a[0] as Any) },
+  {
+    label: "ffi.load",
+    params: [["path", "path"]],
+    valid: () => ["libc.so.6"],
+    call: (_c, a) => ffi.load(a[0] as Any),
+  },
   {
     label: "Library.hasSymbol",
     params: [["name", "symbolQuery"]],
@@ -368,7 +383,7 @@ const FNS: Fn[] = [
   },
   {
     label: "Library.fn",
-    params: [["name", "symbolCall"], ["ret", "ctype"], ["argTypes", "typeList"], ["options", "options"]],
+    params: [["name", "symbolBind"], ["ret", "ctype"], ["argTypes", "typeList"], ["options", "options"]],
     valid: () => ["abs", "i32", ["i32"], undefined],
     call: (c, a) => c.lib.fn(a[0] as Any, a[1] as Any, a[2] as Any, a[3] as Any),
   },
@@ -394,7 +409,12 @@ const FNS: Fn[] = [
       return cb;
     },
   },
-  { label: "ffi.buffer", params: [["size", "size"]], valid: () => [8], call: (_c, a) => ffi.buffer(a[0] as Any) },
+  {
+    label: "ffi.buffer",
+    params: [["size", "size"]],
+    valid: () => [8],
+    call: (_c, a) => ffi.buffer(a[0] as Any),
+  },
   {
     label: "Buffer.read",
     params: [["offset", "offset"], ["ctype", "ctype"]],
@@ -443,8 +463,29 @@ const FNS: Fn[] = [
     valid: () => ["int abs(int);", ffi.cdef("")],
     call: (_c, a) => ffi.cdef(a[0] as Any, a[1] as Any),
   },
-  { label: "ffi.errno", params: [["value", "errnoValue"]], valid: () => [0], call: (_c, a) => ffi.errno(a[0] as Any) },
+  {
+    label: "ffi.errno",
+    params: [["value", "errnoValue"]],
+    valid: () => [0],
+    call: (_c, a) => ffi.errno(a[0] as Any),
+  },
 ];
+
+// TypedPointer.set(i, v), whose first argument may also be an array-like (the typed-array form
+// `set(arrayLike, offset?)`, which takes any object as TypedArray.prototype.set does).
+KINDS.setIndex = (v) => {
+  if (["plain object", "null-prototype object", "array", "sparse array", "function"].includes(v)) {
+    return "okT";
+  }
+  if (
+    ["throwing toString", "freed pointer", "closed library", "closed callback", "closed callback ptr"]
+      .includes(v)
+  ) {
+    return "okT";
+  }
+  if (v === "detached ArrayBuffer") return "okT";
+  return KINDS.offset(v);
+};
 
 // ffi.ptr's address: a non-negative integer below 2^64 (number or bigint).
 KINDS.ptrAddr = (v) => {
@@ -494,9 +535,15 @@ const SYNONYMS: Record<string, string[]> = {
   scopes: ["scope"],
   args: ["argument"],
   count: ["element count"],
+  fields: ["field"],
 };
 
-const CLASS_NAME: Record<string, string> = { T: "TypeError", R: "RangeError", F: "FfiError", S: "SyntaxError" };
+const CLASS_NAME: Record<string, string> = {
+  T: "TypeError",
+  R: "RangeError",
+  F: "FfiError",
+  S: "SyntaxError",
+};
 
 /** Runs the matrix; returns the number of cases and the failures. */
 export function runMatrix(): { cases: number; failures: Failure[] } {
@@ -544,22 +591,37 @@ export function runMatrix(): { cases: number; failures: Failure[] } {
         const allowed = expected.replace("ok", "");
         const msg = (error as Error)?.message ?? String(error);
         if (!allowed.includes(cls) && expected !== "any") {
-          fail(`${(error as Error)?.name} instead of ${[...allowed].map((k) => CLASS_NAME[k]).join("/")}: ${msg}`);
+          fail(
+            `${(error as Error)?.name} instead of ${
+              [...allowed].map((k) => CLASS_NAME[k]).join("/")
+            }: ${msg}`,
+          );
           continue;
         }
         const missing: string[] = [];
+        // C source is reported by its line and column (and token), as a compiler does.
+        if (kind === "source" && /line \d+, column \d+/.test(msg)) continue;
         const method = f.label.split(".")[1];
-        if (!new RegExp(`\\b${method}\\b`).test(msg)) missing.push("function");
+        // A call argument is named by the C function that takes it ("argument 0 (i32) of abs").
+        const callee = f.label === "Library.call" && param === "args[0]" ? /\bof abs\b/ : null;
+        if (!new RegExp(`\\b${method}\\b`).test(msg) && !callee?.test(msg)) missing.push("function");
         const pname = param.replace(/\[0\]$/, "");
         const names = [pname, ...(SYNONYMS[pname] ?? [])];
         const pos = param.endsWith("[0]") ? "0" : String(i);
         if (
-          cls !== "F" && !names.some((n) => new RegExp(`\\b${n.replace(/[[\]]/g, "\\$&")}\\b`, "i").test(msg)) &&
-          !msg.includes(`argument ${pos}`)
+          cls !== "F" && cls !== "S" && !names.some((n) =>
+            new RegExp(`\\b${n.replace(/[[\]]/g, "\\$&")}\\b`, "i").test(msg)
+          ) &&
+          !msg.includes(`argument ${pos}`) &&
+          !(["len", "size", "count"].includes(pname) && msg.includes(`${_describe(v)} bytes`))
         ) {
           missing.push("parameter");
         }
-        if (cls !== "F" && cls !== "S" && !msg.includes(_describe(v))) missing.push(`value ${_describe(v)}`);
+        // A list names its bad element (`[1, 2]` as argTypes: "Unknown C type 1 for argTypes[0]").
+        const shown = Array.isArray(v) && v.length > 0 ? [_describe(v), _describe(v[0])] : [_describe(v)];
+        if (cls !== "F" && cls !== "S" && !shown.some((d) => msg.includes(d))) {
+          missing.push(`value ${_describe(v)}`);
+        }
         if (missing.length > 0) fail(`message lacks ${missing.join(", ")}: ${msg}`);
       }
     });
