@@ -57,7 +57,11 @@ const prepared = new Map<string, Prepared>();
 const TWO32 = 2 ** 32;
 const TWO53 = 2 ** 53;
 
-/** Prepares `sig` for the engine (cached by layout); also used for nonblocking calls with errno. @internal */
+/**
+ * Prepares `sig` for the engine (cached by layout); also used for nonblocking calls with errno.
+ * @internal
+ * @ignore
+ */
 export function _prepareEngineCall(name: string, sig: Signature, nfixed: number): Prepared {
   return prepare(name, sig, nfixed);
 }
@@ -375,7 +379,11 @@ function readSource(t: TypeSpec, loc: Loc, li: string, s: string): string {
 
 /** Whether calls go through the System V register engine (else libffi's `ffi_call`). */
 const SYSV = Deno.build.arch === "x86_64" && Deno.build.os !== "windows";
-/** Tests set this to run the libffi engine where the register engine would be used. @internal */
+/**
+ * Tests set this to run the libffi engine where the register engine would be used.
+ * @internal
+ * @ignore
+ */
 export const _engineOptions: { libffi: boolean } = { libffi: !SYSV };
 
 const GPR = 32;
@@ -543,6 +551,7 @@ export interface EngineCall {
  * the block is initialised; a library sets a resolver there first). On x86-64 System V platforms
  * the engine is our own register engine; elsewhere libffi's.
  * @internal
+ * @ignore
  */
 export function _compileEngineCall(name: string, sig: Signature, nfixed: number, st: CallState): EngineCall {
   _checkByValueSize(name, sig);
@@ -710,6 +719,7 @@ export interface GenericCall {
  * every call) keeps most wrappers cold: this one function serves them all, so it is the one V8
  * optimises, and its one call into the engine stays on Deno's fast path.
  * @internal
+ * @ignore
  */
 export function _genericEngine(name: string, sig: Signature, target: Deno.PointerValue): GenericCall | null {
   if (_engineOptions.libffi || !sysvCan(sig)) return null;
@@ -851,6 +861,7 @@ let sysvEntry: ((block: Deno.PointerObject) => void) | null = null;
  * Calls `g` with `args` on the shared path: the same value rules, string lifetimes, errno and
  * callback-exception handling as the compiled wrappers.
  * @internal
+ * @ignore
  */
 export function _genericCall(g: GenericCall, args: unknown[]): unknown {
   const n = g.sig.args.length;

@@ -45,7 +45,11 @@ export interface ErrnoResult<T> {
   readonly errno: number;
 }
 
-/** Checks the options of a bound function; `what` names the function in messages. @internal */
+/**
+ * Checks the options of a bound function; `what` names the function in messages.
+ * @internal
+ * @ignore
+ */
 export function _callOptions(options: unknown, what: string): { nonblocking: boolean; errno: boolean } {
   if (options === undefined) return { nonblocking: false, errno: false };
   if (!_isPlainObject(options)) {
@@ -82,6 +86,7 @@ export function _callOptions(options: unknown, what: string): { nonblocking: boo
  * Where a nonblocking function's calls go. `get` is called on every call: it throws when the target
  * is gone (library closed) and binds the symbol on first use (so a missing one rejects then).
  * @internal
+ * @ignore
  */
 export interface NonblockingTarget {
   /** Deno's nonblocking function for `def` (the Deno definition with `nonblocking: true`). */
@@ -144,6 +149,7 @@ const pending = new Set<PendingCall>();
  * Gives `error`, thrown by a callback that C called from another thread, to the pending call that
  * led C to call it: the one that was given the callback, or the only pending call. Returns false
  * when there is none (the error is then uncaught). @internal
+ * @ignore
  */
 export function _claimCallbackError(hold: _Hold, error: unknown): boolean {
   let only: PendingCall | null = null;
@@ -360,6 +366,7 @@ function resultConverter(t: TypeSpec): (r: unknown) => unknown {
  * A function that calls C function `name` with `sig` on another thread and returns a Promise of the
  * result (or of `{ result, errno }`). Bad arguments, a missing symbol or a closed library reject it.
  * @internal
+ * @ignore
  */
 export function _nonblockingFunction(
   name: string,

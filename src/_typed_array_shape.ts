@@ -345,6 +345,7 @@ function looseOf(Base: TypedArrayCtor): (v: unknown) => unknown {
  * prototype) that it does not define itself, and its typed-array conversion of one value; undefined
  * for the other types, which take the Proxy shape.
  * @internal
+ * @ignore
  */
 export function _fastShape(
   name: PrimitiveName,

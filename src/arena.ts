@@ -278,7 +278,11 @@ export class Arena {
     this.#count++;
   }
 
-  /** Copies a JS string into this arena as NUL-terminated UTF-8 and returns its address. @internal */
+  /**
+   * Copies a JS string into this arena as NUL-terminated UTF-8 and returns its address.
+   * @internal
+   * @ignore
+   */
   [kAllocCString](s: string): number {
     const bytes = encoder.encode(s);
     const start = this.#place(bytes.length + 1, 1);

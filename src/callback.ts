@@ -27,6 +27,7 @@ const gates = new WeakMap<object, { open: boolean }>();
  * function bound to a callback's pointer checks it at each call, as C would otherwise jump to freed
  * code once the callback is closed.
  * @internal
+ * @ignore
  */
 export function _callbackGate(raw: object): { readonly open: boolean } | undefined {
   return gates.get(raw);
@@ -76,7 +77,11 @@ export class Callback {
   readonly #address: bigint;
   readonly #threadSafe: boolean;
 
-  /** @internal Use {@linkcode callback}. */
+  /**
+   *  Use {@linkcode callback}.
+   * @internal
+   * @ignore
+   */
   constructor(
     token: typeof kConstruct,
     deno: Deno.UnsafeCallback,
@@ -215,7 +220,11 @@ export class Callback {
     this.close();
   }
 
-  /** The pointer, for passing a Callback itself as a `pointer` argument. @internal */
+  /**
+   * The pointer, for passing a Callback itself as a `pointer` argument.
+   * @internal
+   * @ignore
+   */
   [kToRaw](): RawPointer {
     return this.ptr;
   }
@@ -357,7 +366,11 @@ export function callback(
   return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length, gate, hold, threadSafe);
 }
 
-/** Checks the options of a callback. @internal */
+/**
+ * Checks the options of a callback.
+ * @internal
+ * @ignore
+ */
 export function _callbackOptions(
   options: unknown,
   label: string,

@@ -109,7 +109,11 @@ const kScope: unique symbol = Symbol("lune-ffi.cdef.scope");
 /** Signatures that declare functions (not function-pointer typedefs): what `lib.bind` binds. */
 const prototypes = new WeakSet<Signature>();
 
-/** Whether `sig` came from a function prototype (rather than a function-pointer typedef). @internal */
+/**
+ * Whether `sig` came from a function prototype (rather than a function-pointer typedef).
+ * @internal
+ * @ignore
+ */
 export function _isPrototype(sig: unknown): boolean {
   return typeof sig === "object" && sig !== null && prototypes.has(sig as Signature);
 }
@@ -878,6 +882,7 @@ export function cdef(source: string, ...scopes: CDefs[]): CDefs {
  * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature;
  * with `needsName` false, an unnamed function type too (`"int (int, int)"`, for callbacks).
  * @internal
+ * @ignore
  */
 export function _parsePrototype(
   proto: string,
@@ -897,13 +902,21 @@ export function _parsePrototype(
   return sig;
 }
 
-/** Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`). @internal */
+/**
+ * Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`).
+ * @internal
+ * @ignore
+ */
 export function _isSignatureLike(x: unknown): x is Signature {
   return typeof x === "object" && x !== null && !(x instanceof StructDefinition) &&
     typeof (x as Signature).name === "string" && "ret" in x && Array.isArray((x as Signature).args);
 }
 
-/** Whether `x` is a result of {@linkcode cdef}. @internal */
+/**
+ * Whether `x` is a result of {@linkcode cdef}.
+ * @internal
+ * @ignore
+ */
 export function _isCDefs(x: unknown): boolean {
   return typeof x === "object" && x !== null && kScope in x;
 }
@@ -912,6 +925,7 @@ export function _isCDefs(x: unknown): boolean {
  * A Signature from a prototype string or a Signature (checked: a name, a return type, an argument
  * list, as `lib.fn(name, ret, argTypes)` takes them).
  * @internal
+ * @ignore
  */
 export function _toSignature(x: unknown, what: string, needsName = true): Signature {
   if (typeof x === "string") return _parsePrototype(x, what, needsName);

@@ -158,7 +158,11 @@ export class Library {
   /** Nonblocking calls running the library's code: closing it waits for them to return. */
   readonly #hold = new _Hold();
 
-  /** @internal Use {@linkcode load}. */
+  /**
+   *  Use {@linkcode load}.
+   * @internal
+   * @ignore
+   */
   constructor(token: typeof kConstruct, name: string, path: string, handle: Deno.PointerObject) {
     if (token !== kConstruct) throw new TypeError("Library cannot be constructed directly: use ffi.load()");
     this.#name = name;

@@ -86,26 +86,41 @@ export interface Span {
   hi: number;
 }
 
-/** A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`. @internal */
+/**
+ * A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`.
+ * @internal
+ * @ignore
+ */
 export let _makeManaged: (c: Chunk, off: number, lo: number, hi: number) => RawPointer;
 /**
  * An unmanaged pointer to an address (a safe integer); `nullDerived` when it was computed from a
  * pointer on the first page, which keeps every access through it refused. @internal
+ * @ignore
  */
 export let _rawFromAddr: (addr: number, nullDerived?: boolean) => RawPointer;
-/** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
+/**
+ * An unmanaged pointer from a Deno pointer value (as C returns them).
+ * @internal
+ * @ignore
+ */
 export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
-/** The internals of a pointer; throws if its memory was freed. @internal */
+/**
+ * The internals of a pointer; throws if its memory was freed.
+ * @internal
+ * @ignore
+ */
 export let _span: (p: RawPointer, what?: string) => Span;
 /**
  * Checks an access of `len` bytes at `offset` that native code will make, returning its offset from
  * the base ({@linkcode _baseOf}): bounds, liveness and the first page. @internal
+ * @ignore
  */
 export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string, fn?: string) => number;
 /**
  * The Deno pointer a pointer's offsets count from (use after {@linkcode _checkRange}, which checks
  * that the memory is alive): the chunk's start, or null (address 0) for an unmanaged pointer whose
  * offsets are then addresses, or the exact pointer of an address above 2^53. @internal
+ * @ignore
  */
 export let _baseOf: (p: RawPointer) => Deno.PointerValue;
 
@@ -431,12 +446,20 @@ export class RawPointer {
     return (this.#x = pv);
   }
 
-  /** Whether this unmanaged pointer was computed from one on the first page. @internal */
+  /**
+   * Whether this unmanaged pointer was computed from one on the first page.
+   * @internal
+   * @ignore
+   */
   _nullDerived(): boolean {
     return this.#c === null && (this.#lo === 1 || (this.#x === undefined && this.#o < _NULL_PAGE));
   }
 
-  /** Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged). @internal */
+  /**
+   * Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged).
+   * @internal
+   * @ignore
+   */
   _bytesLeft(): number {
     return this.#c === null ? Infinity : this.#hi - this.#o;
   }
@@ -715,6 +738,7 @@ function offsetError(bytes: unknown, what = "the offset"): Error {
  * `[kToRaw]()` method returns must be a real RawPointer: a forged object is a TypeError, never an
  * address.
  * @internal
+ * @ignore
  */
 export function _rawOf(x: unknown): RawPointer | null {
   if (x instanceof RawPointer) return x;
@@ -741,7 +765,11 @@ function isDenoPointer(x: unknown): x is Deno.PointerObject {
 const closedCallbackPointers: WeakSet<object> = new WeakSet();
 let anyClosedCallback = false;
 
-/** Records `p` as the pointer of a closed callback. @internal */
+/**
+ * Records `p` as the pointer of a closed callback.
+ * @internal
+ * @ignore
+ */
 export function _markClosedCallback(p: object): void {
   anyClosedCallback = true;
   closedCallbackPointers.add(p);
@@ -765,6 +793,7 @@ function notAPointer(x: unknown, what: string): TypeError {
  * value, or null for 0); a TypeError naming `what` for anything else. Approximate above 2^53: see
  * {@linkcode _toPointerValue} for the exact value.
  * @internal
+ * @ignore
  */
 export function _addrOf(x: unknown, what: string): number {
   if (x === null) return 0;
@@ -783,6 +812,7 @@ export function _addrOf(x: unknown, what: string): number {
  * The Deno pointer value of a pointer-like value, for calls into C; a TypeError naming `what`
  * for anything else.
  * @internal
+ * @ignore
  */
 export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
   if (x === null) return null;
@@ -939,7 +969,11 @@ const CODECS: Record<string, Codec> = { ..._SCALAR_CODECS, pointer: pointerCodec
 /** Every name and alias → its codec, filled on first use of each name. */
 const BY_NAME: Map<string, Codec> = new Map();
 
-/** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
+/**
+ * The codec of a primitive type name or alias; a TypeError naming it when unknown.
+ * @internal
+ * @ignore
+ */
 export function _codecOf(name: string, fn?: string, param?: string): Codec {
   const c = BY_NAME.get(name);
   if (c !== undefined) return c;
@@ -950,7 +984,9 @@ export function _codecOf(name: string, fn?: string, param?: string): Codec {
 
 /**
  * The codec of any C type: a primitive name or alias, or a struct definition; a TypeError naming
- * the function `fn` and its parameter `param` when it is none. @internal
+ * the function `fn` and its parameter `param` when it is none.
+ * @internal
+ * @ignore
  */
 export function _resolveCodec(ctype: unknown, fn?: string, param?: string): Codec {
   if (ctype === lastType) return lastCodec;

@@ -57,7 +57,11 @@ const BITFIELD_TYPES = new Set([
   "usize",
 ]);
 
-/** The anonymous struct and union members of a definition, at their offsets. @internal */
+/**
+ * The anonymous struct and union members of a definition, at their offsets.
+ * @internal
+ * @ignore
+ */
 export let _anonymousMembers: (
   def: StructDefinition,
 ) => readonly { readonly offset: number; readonly def: StructDefinition }[];

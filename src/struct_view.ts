@@ -70,7 +70,11 @@ const kSub: unique symbol = Symbol("lune-ffi.view.sub");
 /** On each definition's view prototype: the definition's codec. */
 const kDef: unique symbol = Symbol("lune-ffi.view.def");
 
-/** The slots of a view. @internal */
+/**
+ * The slots of a view.
+ * @internal
+ * @ignore
+ */
 export interface Slots {
   [kC]: Chunk;
   [kO]: number;
@@ -81,10 +85,18 @@ export interface Slots {
   [kDef]: StructCodec;
 }
 
-/** A definition's view class. @internal */
+/**
+ * A definition's view class.
+ * @internal
+ * @ignore
+ */
 export type ViewCtor = new (c: Chunk, o: number, managed: boolean, lo: number, hi: number) => Slots;
 
-/** Whether `x` is a StructView (of any definition). @internal */
+/**
+ * Whether `x` is a StructView (of any definition).
+ * @internal
+ * @ignore
+ */
 export function _isView(x: unknown): boolean {
   return typeof x === "object" && x !== null && kViewSource in x;
 }
@@ -461,6 +473,7 @@ function nestedAccessor(off: number, f: FieldInfo): Accessor {
  * on a shared prototype. Each kind of field gets its accessor from `accessorOf`, the one place to
  * extend for a new kind.
  * @internal
+ * @ignore
  */
 export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]): ViewCtor {
   // A null-prototype prototype: no inherited `toString`, `constructor` or `__proto__` to shadow or be
@@ -559,7 +572,11 @@ function structCodecOf(def: unknown): StructCodec | null {
   return typeof codec.makeView === "function" ? codec : null;
 }
 
-/** A view of `def` at a RawPointer: checked against managed bounds, or over unmanaged memory. @internal */
+/**
+ * A view of `def` at a RawPointer: checked against managed bounds, or over unmanaged memory.
+ * @internal
+ * @ignore
+ */
 export function _viewOf(raw: RawPointer, def: object, fn: string): StructView {
   const codec = structCodecOf(def)!;
   const size = codec.size;

@@ -383,7 +383,11 @@ const numericHandler: ProxyHandler<TypedPointer> = {
 const elemCache = new Map<PrimitiveName, Elem>();
 const structElems = new WeakMap<object, Elem>();
 
-/** The element info of a C type (name, alias or struct definition). @internal */
+/**
+ * The element info of a C type (name, alias or struct definition).
+ * @internal
+ * @ignore
+ */
 export function _elemOf(ctype: unknown, fn?: string): Elem {
   if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
     let e = structElems.get(ctype);
@@ -429,6 +433,7 @@ export function _elemOf(ctype: unknown, fn?: string): Elem {
  * A TypedPointer over `chunk` (or at the address `off` when `chunk` is null): the typed-array shape
  * when it can be, else the Proxy shape.
  * @internal
+ * @ignore
  */
 export function _makeTyped(
   elem: Elem,
@@ -459,6 +464,7 @@ export function _makeTyped(
  * unmanaged memory when its size is known and JS can view it, else read natively (first page refused
  * on access).
  * @internal
+ * @ignore
  */
 export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined, fn: string): TypedPointer {
   const s = _span(raw, `use ptr in ${fn}`);
