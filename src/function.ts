@@ -8,7 +8,6 @@ import {
   _boundCallState,
   _compileCall,
   _denoDefinition,
-  _lazyCallState,
   _signature,
   _typeKey,
   type Signature,
@@ -279,9 +278,5 @@ function bind(label: string, sig: Signature, target: Deno.PointerValue): (...arg
     const bound = _boundCallState(_trampoline(tramp, _denoDefinition(sig)), _trampolineTarget(tramp, target));
     return _compileCall(label, sig, bound, true);
   }
-  const st = _lazyCallState(target);
-  const engine = _compileEngineCall(label, sig, sig.args.length, st);
-  engine.init(target);
-  st.f = engine.enter as (...args: unknown[]) => unknown;
-  return engine.fn;
+  return _compileEngineCall(label, sig, sig.args.length, target as Deno.PointerObject).fn;
 }

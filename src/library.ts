@@ -681,12 +681,13 @@ export class Library {
     let fn: (...args: unknown[]) => unknown;
     let addr: Deno.PointerValue | undefined;
     let st: CallState | undefined;
+    // Bound now when the symbol is there (a missing symbol still throws only when called), so the
+    // wrapper's call state is final from the start and V8 inlines Deno's fast call into it (see
+    // `_boundCallState`). A trampoline is shared by every function of the signature; a direct
+    // binding is the symbol's own `Deno.dlopen`, made now instead of at the first call; an engine
+    // call's block points at the function from the start.
+    const found = this.#lookup(this.#open(`bind "${name}"`), name);
     if (route !== "engine") {
-      // Bound now when the symbol is there (a missing symbol still throws only when called), so the
-      // wrapper's call state is final from the start and V8 inlines Deno's fast call into it (see
-      // `_boundCallState`). A trampoline is shared by every function of the signature; a direct
-      // binding is the symbol's own `Deno.dlopen`, made now instead of at the first call.
-      const found = this.#lookup(this.#open(`bind "${name}"`), name);
       if (found !== null) {
         addr = found;
         if (route !== "direct") {
@@ -698,11 +699,13 @@ export class Library {
         }
       }
     }
-    st ??= _lazyCallState(undefined);
     if (route === "engine") {
-      engine = _compileEngineCall(name, sig, sig.args.length, st);
+      if (found !== null) addr = found;
+      engine = _compileEngineCall(name, sig, sig.args.length, found ?? _lazyCallState(undefined));
+      st = engine.st;
       fn = engine.fn;
     } else {
+      st ??= _lazyCallState(undefined);
       fn = _compileCall(name, sig, st, route !== "direct");
     }
     const b: Binding = {
