@@ -1,6 +1,6 @@
 /**
  * Calls into C and back: C signatures, the Deno definitions they map to, and the specialised
- * JavaScript wrappers that convert each argument and result by the value rules of API.md.
+ * JavaScript wrappers that convert each argument and result by the value rules (the guide, `docs/guide.md`).
  *
  * Both directions are compiled once per signature into a small function with only the conversions
  * that signature needs, named after the C symbol so stack traces say which call failed (the model is

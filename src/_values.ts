@@ -1,5 +1,5 @@
 /**
- * The value rules of API.md ("Values of each C type"), shared by memory writes, struct fields,
+ * The value rules of the guide ("Values of each C type"), shared by memory writes, struct fields,
  * typed pointers and call arguments: each checker validates a JS value for one C type and returns it
  * in the form Deno and DataView take.
  *

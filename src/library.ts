@@ -306,7 +306,7 @@ export class Library {
 
   /**
    * Calls C function `name` with the C signature `(argTypes) -> ret` and the arguments `args`,
-   * converted by the value rules (see API.md); the result is typed by {@linkcode CResult} (`number`
+   * converted by the value rules (see the guide, `docs/guide.md`); the result is typed by {@linkcode CResult} (`number`
    * for `"i32"`, `undefined` for `"void"`, `unknown` for a type name known only at run time). Any
    * string compiles as a type name: an unknown one is a `TypeError`. The binding is built on the first call and cached,
    * so later calls cost a few nanoseconds more than raw Deno FFI. Variadic functions are called with

@@ -136,7 +136,7 @@ export interface PrimitiveInfo {
 }
 
 const byName: Map<string, PrimitiveInfo> = new Map();
-/** The seed's names and aliases (what `typeNames` lists) come first; C's one-word spellings after. */
+/** Lune's names and aliases (what `typeNames` lists) come first; C's one-word spellings after. */
 const cWords: Map<string, PrimitiveInfo> = new Map();
 const infoOf: Map<PrimitiveName, PrimitiveInfo> = new Map();
 for (const p of PRIMITIVES) {
