@@ -221,7 +221,11 @@ export class Arena {
 
   /** Reserves `size` bytes aligned to `align`; returns their offset in the chunk left in `#placed`. */
   #place(size: number, align: number): number {
-    if (this.#disposed) throw new FfiError(`Cannot allocate from arena ${this.#id}: it was disposed`);
+    if (this.#disposed) {
+      throw new FfiError(
+        `Arena.alloc/allocAligned/allocType/allocArray(): cannot allocate from arena ${this.#id}: it was disposed`,
+      );
+    }
     const chunk = this.#current;
     if (chunk !== null) {
       // Fast path, in small-integer arithmetic: `#low` is the chunk's address modulo 2^30 (alignments

@@ -185,8 +185,13 @@ export class Library {
     return this.#handle !== null;
   }
 
-  #open(verb: string): Deno.PointerObject {
-    if (this.#handle === null) throw new FfiError(`Cannot ${verb}: library closed (${this.#name})`);
+  /** The handle; the FfiError of a closed library otherwise, naming the method `fn` when given. */
+  #open(verb: string, fn?: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new FfiError(
+        `${fn === undefined ? "C" : `${fn}: c`}annot ${verb}: library closed (${this.#name})`,
+      );
+    }
     return this.#handle;
   }
 
@@ -210,7 +215,7 @@ export class Library {
    */
   hasSymbol(name: string): boolean {
     checkName(name, "hasSymbol");
-    return this.#lookup(this.#open(`look up "${name}"`), name) !== null;
+    return this.#lookup(this.#open(`look up "${name}"`, "Library.hasSymbol()"), name) !== null;
   }
 
   /**
@@ -229,7 +234,7 @@ export class Library {
    */
   getSymbol(name: string): RawPointer | null {
     checkName(name, "getSymbol");
-    const p = this.#lookup(this.#open(`look up "${name}"`), name);
+    const p = this.#lookup(this.#open(`look up "${name}"`, "Library.getSymbol()"), name);
     return p === null ? null : _rawFromPointerValue(p);
   }
 
@@ -250,7 +255,7 @@ export class Library {
    * ```
    */
   listExports(): ExportInfo[] {
-    const handle = this.#open("list exports");
+    const handle = this.#open("list exports", "Library.listExports()");
     const dl = _native();
     const info = new BigUint64Array(6);
     if (dl.lffi_library_symtab(handle, info) !== 1) return [];
@@ -531,6 +536,7 @@ export class Library {
    */
   // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
   bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
+    this.#open("bind functions", "Library.bind()");
     if (!_isPlainObject(defs)) {
       throw new TypeError(
         `Library.bind(): expected the result of ffi.cdef() for defs, got ${_describe(defs)}`,
@@ -629,7 +635,7 @@ export class Library {
     options: { errno: boolean },
   ): (...args: unknown[]) => Promise<unknown> {
     checkName(name, "fn");
-    this.#open(`bind "${name}"`);
+    this.#open(`bind "${name}"`, "Library.fn()");
     const sig = _signature(name, ret, argTypes, "Library.fn()");
     let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
     let address: Deno.PointerValue = null;
@@ -661,7 +667,7 @@ export class Library {
   /** The binding of (name, signature), built on first request. */
   #binding(name: string, ret: unknown, argTypes: unknown, method: string): Binding {
     checkName(name, method);
-    this.#open(`bind "${name}"`);
+    this.#open(`bind "${name}"`, `Library.${method}()`);
     let byName = this.#bindings.get(name);
     const spelled = spelledKey(ret, argTypes);
     if (byName !== undefined && spelled !== undefined) {
@@ -852,12 +858,19 @@ function copyOut(addr: number, len: number): ArrayBuffer {
  * ```
  */
 export function load(path: string): Library {
+  return loadAs(path, "ffi.load()");
+}
+
+/** `load`, naming `fn` (`ffi.load()` or its alias `ffi.open()`) in its errors. */
+function loadAs(path: unknown, fn: string): Library {
   if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`Cannot load library ${_describe(path)}: expected a non-empty path or library name`);
+    throw new TypeError(
+      `${fn}: cannot load library ${_describe(path)}: expected a non-empty path or library name for path`,
+    );
   }
   const dl = _native();
   const handle = dl.lffi_library_open(cname(path));
-  if (handle === null) throw new FfiError(`Cannot load library "${path}": ${loaderError()}`);
+  if (handle === null) throw new FfiError(`${fn}: cannot load library "${path}": ${loaderError()}`);
   const p = dl.lffi_library_path(handle);
   const resolved = p === null ? "" : Deno.UnsafePointerView.getCString(p);
   return new Library(kConstruct, path, resolved !== "" ? resolved : path, handle);
@@ -885,5 +898,5 @@ export function open(path: string): Library {
     warned = true;
     console.warn("lune-ffi: ffi.open() is deprecated, use ffi.load() instead");
   }
-  return load(path);
+  return loadAs(path, "ffi.open()");
 }

@@ -804,7 +804,14 @@ export function _addrOf(x: unknown, what: string): number {
     refuseClosedCallback(raw, what);
     return raw.addr;
   }
-  if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
+  if (isDenoPointer(x)) {
+    try {
+      return _native().lffi_mem_addr(x);
+    } catch {
+      // A null-prototype object that is not a Deno pointer value: Deno's own error names nothing.
+      throw notAPointer(x, what);
+    }
+  }
   throw notAPointer(x, what);
 }
 

@@ -464,6 +464,24 @@ const FNS: Fn[] = [
     call: (_c, a) => ffi.cdef(a[0] as Any, a[1] as Any),
   },
   {
+    label: "ffi.isNull",
+    params: [["ptr", "isNullPtr"]],
+    valid: (c) => [c.p],
+    call: (_c, a) => ffi.isNull(a[0] as Any),
+  },
+  {
+    label: "ffi.open",
+    params: [["path", "path"]],
+    valid: () => ["libc.so.6"],
+    call: (_c, a) => ffi.open(a[0] as Any),
+  },
+  {
+    label: "ffi.lastError",
+    params: [["value", "errnoValue"]],
+    valid: () => [0],
+    call: (_c, a) => ffi.lastError(a[0] as Any),
+  },
+  {
     label: "ffi.errno",
     params: [["value", "errnoValue"]],
     valid: () => [0],
@@ -485,6 +503,13 @@ KINDS.setIndex = (v) => {
   }
   if (v === "detached ArrayBuffer") return "okT";
   return KINDS.offset(v);
+};
+
+// ffi.isNull: `null` and `undefined` count as NULL; a pointer is asked, never accessed.
+KINDS.isNullPtr = (v) => {
+  if (v === "undefined" || v === "null" || v === "freed pointer" || v === "closed callback ptr") return "ok";
+  if (v === "closed callback") return "F";
+  return "T";
 };
 
 // ffi.ptr's address: a non-negative integer below 2^64 (number or bigint).
@@ -625,6 +650,47 @@ export function runMatrix(): { cases: number; failures: Failure[] } {
         if (missing.length > 0) fail(`message lacks ${missing.join(", ")}: ${msg}`);
       }
     });
+  }
+  // Closed or disposed receivers: every method of a closed Library and the allocations of a
+  // disposed Arena are FfiErrors naming the method.
+  const closedLib: [string, (l: ffi.Library) => unknown][] = [
+    ["Library.hasSymbol", (l) => l.hasSymbol("abs")],
+    ["Library.getSymbol", (l) => l.getSymbol("abs")],
+    ["Library.listExports", (l) => l.listExports()],
+    ["Library.call", (l) => l.call("abs", "i32", ["i32"], 1)],
+    ["Library.fn", (l) => l.fn("abs", "i32", ["i32"])],
+    ["Library.fn", (l) => l.fn("int abs(int)")],
+    ["Library.bind", (l) => l.bind(ffi.cdef("int abs(int);"))],
+  ];
+  const disposed: [string, (a: ffi.Arena) => unknown][] = [
+    ["Arena.alloc", (a) => a.alloc(8)],
+    ["Arena.allocAligned", (a) => a.allocAligned(8, 8)],
+    ["Arena.allocType", (a) => a.allocType("i32")],
+    ["Arena.allocArray", (a) => a.allocArray("i32", 2)],
+  ];
+  const receivers: [string, string, () => unknown][] = [
+    ...closedLib.map(([label, f]): [string, string, () => unknown] => [label, "closed library", () => {
+      const l = ffi.load("libc.so.6");
+      l.close();
+      return f(l);
+    }]),
+    ...disposed.map(([label, f]): [string, string, () => unknown] => [label, "disposed arena", () => {
+      const a = ffi.arena();
+      a[Symbol.dispose]();
+      return f(a);
+    }]),
+  ];
+  for (const [label, state, run] of receivers) {
+    cases++;
+    const fail = (problem: string) => failures.push({ fn: label, param: "this", value: state, problem });
+    try {
+      run();
+      fail("no error (expected FfiError)");
+    } catch (e) {
+      const msg = (e as Error)?.message ?? "";
+      if (!(e instanceof ffi.FfiError)) fail(`${(e as Error)?.name} instead of FfiError: ${msg}`);
+      else if (!new RegExp(`\\b${label.split(".")[1]}\\b`).test(msg)) fail(`message lacks function: ${msg}`);
+    }
   }
   return { cases, failures };
 }
