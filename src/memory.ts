@@ -9,7 +9,7 @@ import { _intIn } from "./_values.ts";
 import {
   _baseOf,
   _checkRange,
-  _rawOf,
+  _rawOfArg,
   _span,
   type CType,
   kToRaw,
@@ -26,7 +26,7 @@ import { _describe } from "./types.ts";
 const K_TO_RAW: typeof kToRaw = kToRaw;
 
 function rawArg(p: unknown, fn: string, name: string): RawPointer {
-  const raw = _rawOf(p);
+  const raw = _rawOfArg(p, fn, name);
   if (raw === null) {
     throw new TypeError(
       `${fn}: ${name} must be a RawPointer, TypedPointer, StructView or Buffer, got ${_describe(p)}`,

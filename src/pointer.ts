@@ -752,6 +752,24 @@ export function _rawOf(x: unknown): RawPointer | null {
   return null;
 }
 
+/**
+ * {@linkcode _rawOf} for parameter `param` of the public function `fn`: the error of a pointer-like
+ * value that cannot give its pointer (a closed callback, a forged `kToRaw`) names them.
+ * @internal
+ * @ignore
+ */
+export function _rawOfArg(x: unknown, fn: string, param: string): RawPointer | null {
+  try {
+    return _rawOf(x);
+  } catch (e) {
+    if (e instanceof FfiError) {
+      throw new FfiError(`${fn}: ${param} ${_describe(x)}: ${e.message}`, { cause: e });
+    }
+    if (e instanceof TypeError) throw new TypeError(`${fn}: ${param}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 function isDenoPointer(x: unknown): x is Deno.PointerObject {
   return typeof x === "object" && x !== null && Object.getPrototypeOf(x) === null && !(kToRaw in x);
 }
@@ -884,7 +902,7 @@ export function ptr(addr: number | bigint): RawPointer {
  */
 export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean {
   if (p === null || p === undefined) return true;
-  const raw = _rawOf(p);
+  const raw = _rawOfArg(p, "ffi.isNull()", "ptr");
   if (raw !== null) return raw.isNull;
   return _addrOf(p, "ffi.isNull() ptr") === 0;
 }
@@ -903,7 +921,7 @@ export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean 
  * ```
  */
 export function toRaw(x: PointerLike): RawPointer {
-  const raw = _rawOf(x);
+  const raw = _rawOfArg(x, "ffi.toRaw()", "x");
   if (raw === null) {
     throw new TypeError(`ffi.toRaw(): x must be a pointer-like value, got ${_describe(x)}`);
   }

@@ -5,7 +5,7 @@
  */
 
 import { _text, _textUpToNul } from "./_chars.ts";
-import { _rawOf, _span, type PointerLike } from "./pointer.ts";
+import { _rawOfArg, _span, type PointerLike } from "./pointer.ts";
 import { _describe } from "./errors.ts";
 
 /**
@@ -39,7 +39,7 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
     throw new RangeError(`ffi.string(): len must be a non-negative integer, got ${_describe(len)}`);
   }
   let window: Uint8Array;
-  const raw = _rawOf(ptr);
+  const raw = _rawOfArg(ptr, "ffi.string()", "ptr");
   if (raw !== null) {
     if (raw.isNull) {
       throw new TypeError(`ffi.string(): cannot read text at a NULL pointer (ptr ${_describe(ptr)})`);

@@ -34,7 +34,7 @@ import { _argMessage, FfiError, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
-  _rawOf,
+  _rawOfArg,
   _span,
   kToRaw,
   type PointerLike,
@@ -559,7 +559,7 @@ export function view<F extends readonly FieldSpec[]>(
   ptr: PointerLike,
   def: StructType<F>,
 ): StructView<F> {
-  const raw = _rawOf(ptr);
+  const raw = _rawOfArg(ptr, "ffi.view()", "ptr");
   if (raw === null) throw new TypeError(_argMessage("ffi.view()", "ptr", "a pointer-like value", ptr));
   const codec = structCodecOf(def);
   if (codec === null) throw new TypeError(_argMessage("ffi.view()", "def", "a struct definition", def));
