@@ -18,7 +18,11 @@ function fieldsOf(def: { readonly [kCodec]: unknown }): readonly FieldInfo[] {
   return (def[kCodec] as StructCodec).fields;
 }
 
-/** Whether `def` needs the eightbyte description (not a plain list of its members). @internal */
+/**
+ * Whether `def` needs the eightbyte description (not a plain list of its members).
+ * @internal
+ * @ignore
+ */
 export function _needsAbiFields(def: StructDefinition): boolean {
   return def.kind === "union" || def.packed ||
     def.spec.some((f) => !Array.isArray(f) || typeof f[2] === "object");
@@ -32,6 +36,7 @@ const FLOAT = 2;
  * alignment libffi gives that description (the struct's own, or a packed struct's size rounded up
  * to the alignment of its floating-point pieces).
  * @internal
+ * @ignore
  */
 export function _abiFields(
   def: StructDefinition,

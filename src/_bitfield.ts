@@ -8,7 +8,11 @@
 import type { Chunk } from "./_chunk.ts";
 import { _describe } from "./types.ts";
 
-/** What a bitfield is: its width, bit offset from the struct's start, signedness and type name. @internal */
+/**
+ * What a bitfield is: its width, bit offset from the struct's start, signedness and type name.
+ * @internal
+ * @ignore
+ */
 export interface BitfieldInfo {
   /** Width in bits (set for every bitfield). */
   readonly bits: number | undefined;
@@ -19,7 +23,11 @@ export interface BitfieldInfo {
 
 const SIGNED = new Set(["i8", "i16", "i32", "i64", "isize"]);
 
-/** Reads the bitfield `f` of the struct at byte `o` of `c`, as a number (a bool field as a boolean). @internal */
+/**
+ * Reads the bitfield `f` of the struct at byte `o` of `c`, as a number (a bool field as a boolean).
+ * @internal
+ * @ignore
+ */
 export function _readBits(c: Chunk, o: number, f: BitfieldInfo): number | boolean {
   const bits = f.bits!;
   const first = o + (f.bitOffset >>> 3);
@@ -46,6 +54,7 @@ export function _readBits(c: Chunk, o: number, f: BitfieldInfo): number | boolea
  * they were. The value must fit the width: `0..2^bits-1`, or `-2^(bits-1)..` for a signed type
  * (a `RangeError` otherwise, naming the value and the width); a non-integer is a `TypeError`.
  * @internal
+ * @ignore
  */
 export function _writeBits(c: Chunk, o: number, f: BitfieldInfo, v: unknown, what = f.what): void {
   const bits = f.bits!;

@@ -7,7 +7,11 @@
  * @module
  */
 
-/** One token. @internal */
+/**
+ * One token.
+ * @internal
+ * @ignore
+ */
 export interface Token {
   readonly kind: "ident" | "number" | "punct" | "define" | "eof";
   /** The source text (for `define`, the macro's name). */
@@ -42,7 +46,10 @@ export class CSyntaxError extends SyntaxError {
   readonly column: number;
   /** The token at the error (`"end of input"` at the end). */
   readonly token: string;
-  /** @internal */
+  /**
+   * @internal
+   * @ignore
+   */
   constructor(message: string, line: number, column: number, token: string) {
     super(`ffi.cdef(): line ${line}, column ${column}: ${message}`);
     this.name = "SyntaxError";
@@ -92,7 +99,11 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
 }
 
-/** Parses a C integer literal (`0x1F`, `0644`, `4096UL`); `undefined` if `s` is not one. @internal */
+/**
+ * Parses a C integer literal (`0x1F`, `0644`, `4096UL`); `undefined` if `s` is not one.
+ * @internal
+ * @ignore
+ */
 export function _intLiteral(s: string): bigint | undefined {
   const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/
     .exec(s);
@@ -103,7 +114,11 @@ export function _intLiteral(s: string): bigint | undefined {
   return BigInt(body);
 }
 
-/** Splits C source into tokens. @internal */
+/**
+ * Splits C source into tokens.
+ * @internal
+ * @ignore
+ */
 export function _tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;

@@ -1,6 +1,6 @@
 /**
  * Calls into C and back: C signatures, the Deno definitions they map to, and the specialised
- * JavaScript wrappers that convert each argument and result by the value rules of API.md.
+ * JavaScript wrappers that convert each argument and result by the value rules (the guide, `docs/guide.md`).
  *
  * Both directions are compiled once per signature into a small function with only the conversions
  * that signature needs, named after the C symbol so stack traces say which call failed (the model is
@@ -40,7 +40,11 @@ export interface StructSpec {
   readonly key: string;
 }
 
-/** One C type of a signature, resolved. @internal */
+/**
+ * One C type of a signature, resolved.
+ * @internal
+ * @ignore
+ */
 export interface TypeSpec {
   /** Canonical primitive name, or `"struct"`. */
   readonly name: PrimitiveName | "struct";
@@ -54,7 +58,11 @@ export interface TypeSpec {
   readonly key: string;
 }
 
-/** A C function type: return type and argument types, resolved. @internal */
+/**
+ * A C function type: return type and argument types, resolved.
+ * @internal
+ * @ignore
+ */
 export interface Signature {
   readonly ret: TypeSpec;
   readonly args: readonly TypeSpec[];
@@ -101,7 +109,11 @@ const FFI_CODE: Record<PrimitiveName, number> = {
 };
 const FFI_TYPE_STRUCT = 13;
 
-/** The libffi description of a resolved type (see `native/src/call.rs`). @internal */
+/**
+ * The libffi description of a resolved type (see `native/src/call.rs`).
+ * @internal
+ * @ignore
+ */
 export function _ffiWords(t: TypeSpec): readonly number[] {
   return t.struct !== null ? t.struct.ffi : [FFI_CODE[t.name as PrimitiveName]];
 }
@@ -204,6 +216,7 @@ function codecKey(codec: Codec): string {
  * Resolves one C type of a signature; a TypeError that names the position for an unknown type, or
  * `void` as an argument.
  * @internal
+ * @ignore
  */
 export function _typeSpec(t: unknown, where: string, isReturn: boolean): TypeSpec {
   if (typeof t === "string") {
@@ -243,6 +256,7 @@ function unknownType(t: unknown, where: string): TypeError {
  * (equal for equal layouts, so a definition made anew at each call site finds the same binding), or
  * `undefined` for a value that is not a type (resolving it then throws the proper error).
  * @internal
+ * @ignore
  */
 export function _typeKey(t: unknown): string | undefined {
   if (typeof t === "string") return t;
@@ -256,19 +270,27 @@ export function _typeKey(t: unknown): string | undefined {
   }
 }
 
-/** The identity of a resolved signature, for caches shared by every library and pointer. @internal */
+/**
+ * The identity of a resolved signature, for caches shared by every library and pointer.
+ * @internal
+ * @ignore
+ */
 export function _signatureKey(sig: Signature): string {
   return `${sig.ret.key}(${sig.args.map((a) => a.key).join(",")})`;
 }
 
 /**
- * Resolves a signature, checking every type. `what` names the function in messages.
+ * Resolves a signature, checking every type. `what` names the C function in messages, `fn` the
+ * public function given the types (`Library.call()`), whose parameters are `ret` and `argTypes`.
  * @internal
+ * @ignore
  */
-export function _signature(what: string, ret: unknown, argTypes: unknown): Signature {
+export function _signature(what: string, ret: unknown, argTypes: unknown, fn?: string): Signature {
   if (!Array.isArray(argTypes)) {
     throw new TypeError(
-      `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`,
+      fn === undefined
+        ? `Invalid argument types for ${what}: expected an array of C types, got ${_describe(argTypes)}`
+        : `${fn}: expected an array of C types for argTypes (of ${what}), got ${_describe(argTypes)}`,
     );
   }
   // A plain loop: `map` skips the holes of a sparse list (`["i32", , "i32"]`), which then reached the
@@ -277,12 +299,15 @@ export function _signature(what: string, ret: unknown, argTypes: unknown): Signa
   for (let i = 0; i < argTypes.length; i++) {
     if (!(i in argTypes)) {
       throw new TypeError(
-        `Invalid argument types for ${what}: argument ${i} has no type (a hole in the list)`,
+        `${fn === undefined ? "" : `${fn}: `}Invalid argument types for ${what}: argument ${i} has no type ` +
+          `(a hole in argTypes ${_describe(argTypes)})`,
       );
     }
-    args.push(_typeSpec(argTypes[i], `argument ${i} of ${what}`, false));
+    const where = `argument ${i} of ${what}`;
+    args.push(_typeSpec(argTypes[i], fn === undefined ? where : `argTypes[${i}] of ${fn} (${where})`, false));
   }
-  return { ret: _typeSpec(ret, `the return value of ${what}`, true), args };
+  const where = `the return value of ${what}`;
+  return { ret: _typeSpec(ret, fn === undefined ? where : `ret of ${fn} (${where})`, true), args };
 }
 
 /**
@@ -300,7 +325,11 @@ const WIDENED: Partial<Record<PrimitiveName, Deno.NativeType>> = WIDEN_SMALL_ARG
   ? { bool: "u32", i8: "i32", u8: "u32", i16: "i32", u16: "u32" }
   : {};
 
-/** The Deno definition of a signature (for calls into C; callbacks use the types as they are). @internal */
+/**
+ * The Deno definition of a signature (for calls into C; callbacks use the types as they are).
+ * @internal
+ * @ignore
+ */
 export function _denoDefinition(sig: Signature): Deno.ForeignFunction {
   return {
     parameters: sig.args.map((a) => WIDENED[a.name as PrimitiveName] ?? a.native as Deno.NativeType),
@@ -352,6 +381,7 @@ function rethrow(): never {
  * may give it to a pending nonblocking call, else it is rethrown from a microtask so it still
  * surfaces as uncaught.
  * @internal
+ * @ignore
  */
 export function _fail(e: unknown, g?: { claim?: (e: unknown) => boolean }): void {
   if (_pending.has) return;
@@ -473,6 +503,7 @@ function structOut(s: StructSpec, bytes: Uint8Array): unknown {
 /**
  * Helpers the generated code calls: everything off the fast path lives here.
  * @internal
+ * @ignore
  */
 export const _H = {
   /** Bytes of the string scratch in use (see `str`). */
@@ -628,6 +659,7 @@ const INTERNAL = /^(?:[hPWSEDKBxLnr]|st|ES|LE|fn|g|t0|f0|xa|[ac]\d+|arguments|ev
  * A valid function name for generated code: the C name when JS allows it (and it does not shadow a
  * name of the generated code), else `$` and the name with other characters replaced.
  * @internal
+ * @ignore
  */
 export function _jsName(name: string): string {
   if (IDENT.test(name) && !INTERNAL.test(name)) {
@@ -661,6 +693,7 @@ export interface CallState {
  * resolved states are made by {@linkcode _lazyCallState}, of another shape, so they never cost the
  * bound ones that.
  * @internal
+ * @ignore
  */
 export function _boundCallState(
   f: (...args: unknown[]) => unknown,
@@ -676,6 +709,7 @@ function noResolve(): void {}
  * written: the object drops out of the shape bound states share, so their `f` stays a constant of
  * their wrappers (a write would make it a variable for all of them, see {@linkcode _boundCallState}).
  * @internal
+ * @ignore
  */
 export function _closeCallState(st: CallState, refuse: () => never): void {
   delete (st as { f?: unknown }).f;
@@ -696,6 +730,7 @@ class LazyCallState implements CallState {
 /**
  * A call state whose `f` is set later, by its resolver `r` or right after the wrapper is compiled.
  * @internal
+ * @ignore
  */
 export function _lazyCallState(t: Deno.PointerValue | number | undefined): CallState {
   return new LazyCallState(t);
@@ -706,6 +741,7 @@ export function _lazyCallState(t: Deno.PointerValue | number | undefined): CallS
  * when `withTarget` is set (the variadic trampoline). Arguments are checked and converted before the
  * call; a pending callback exception is rethrown after it.
  * @internal
+ * @ignore
  */
 export function _compileCall(
   name: string,
@@ -776,6 +812,7 @@ export function _compileCall(
  * Source of the test that is true when the JS value `x` is *not* already what Deno (or the engine)
  * takes for `t` as it is, or null for types converted on every call (pointers, strings, structs).
  * @internal
+ * @ignore
  */
 export function _badSource(t: TypeSpec, x: string, short = true): string | null {
   if (!short) {
@@ -863,6 +900,7 @@ function canonSource(t: TypeSpec, x: string, w: string): string {
  * keeps the wrapper's bytecode small enough for V8 to inline it into the caller: a nine-argument
  * wrapper with a helper call per argument was not inlined, and cost 2x a raw call.
  * @internal
+ * @ignore
  */
 export function _guardLine(sig: Signature): string {
   const n = sig.args.length;
@@ -894,6 +932,7 @@ let wrapperSerial = 0;
  * The source of a call wrapper (named after the C function, so stack traces say which call failed)
  * with body `lines`, and of its slow path `L` (see {@linkcode _guardLine}); `W[i]` names argument `i`.
  * @internal
+ * @ignore
  */
 export function _wrapperSource(name: string, sig: Signature, lines: readonly string[]): string {
   const n = sig.args.length;
@@ -920,6 +959,7 @@ export function _wrapperSource(name: string, sig: Signature, lines: readonly str
  * Whether converting the arguments of `sig` can run user code (a getter of a struct argument, the
  * `kToRaw` method of a pointer-like object) that could free memory an earlier argument points to.
  * @internal
+ * @ignore
  */
 export function _mayRunUserCode(sig: Signature): boolean {
   // Freeing memory matters only to an argument that points to memory: a pointer or string, or a
@@ -930,7 +970,11 @@ export function _mayRunUserCode(sig: Signature): boolean {
   return sig.args.some(points) && sig.args.some(runs);
 }
 
-/** Whether a struct has a `pointer` or `string` field, at any depth (or fields we cannot see). @internal */
+/**
+ * Whether a struct has a `pointer` or `string` field, at any depth (or fields we cannot see).
+ * @internal
+ * @ignore
+ */
 export function _hasPointerField(s: StructSpec): boolean {
   const fields = (s.codec as Partial<StructCodec>).fields;
   if (!Array.isArray(fields)) return true;
@@ -968,6 +1012,7 @@ function zeroSource(t: TypeSpec, sIdx: string): string {
  * `fn`, checks and converts its result, and turns any exception into a zero result plus a pending
  * rethrow.
  * @internal
+ * @ignore
  */
 export function _compileCallback(
   label: string,

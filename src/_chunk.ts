@@ -41,17 +41,25 @@ import { _pending, _release } from "./_defer.ts";
 import { _freedError, FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
 
-/** Addresses below this (the first page, never mapped) are a NULL pointer dereference. @internal */
+/**
+ * Addresses below this (the first page, never mapped) are a NULL pointer dereference.
+ * @internal
+ * @ignore
+ */
 export const _NULL_PAGE = 4096;
 
 /**
  * The most bytes a JS buffer over unmanaged memory may span: beyond it V8 aborts the process instead
  * of throwing, so larger regions are left to native access.
  * @internal
+ * @ignore
  */
 export const _MAX_VIEW_BYTES = 2 ** 32;
 
-/** @internal */
+/**
+ * @internal
+ * @ignore
+ */
 export class Chunk {
   // The fields that never change are `declare`d (no initializer, defined by the constructor's store):
   // a declared field is first defined as `undefined`, and the constructor's store would then make V8
@@ -175,6 +183,7 @@ export class Chunk {
  * address on the first page is a null pointer access (an `FfiError`), a size JS cannot view a
  * `RangeError`.
  * @internal
+ * @ignore
  */
 export function _foreignChunk(addr: number, size: number, what: string): Chunk {
   if (addr < _NULL_PAGE) {

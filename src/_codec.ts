@@ -15,12 +15,20 @@ import type { PrimitiveName } from "./types.ts";
 /** A symbol by which memory owners (arenas) allocate a C string whose lifetime matches the memory. */
 export const kAllocCString: unique symbol = Symbol("lune-ffi.allocCString");
 
-/** What a chunk's owner must offer so that a JS string can be written into its memory. @internal */
+/**
+ * What a chunk's owner must offer so that a JS string can be written into its memory.
+ * @internal
+ * @ignore
+ */
 export interface CStringAllocator {
   [kAllocCString](s: string): number;
 }
 
-/** Reads and writes one C type. @internal */
+/**
+ * Reads and writes one C type.
+ * @internal
+ * @ignore
+ */
 export interface Codec {
   /** Canonical type name (or a struct's description), for messages. */
   readonly name: string;
@@ -84,13 +92,21 @@ function float(name: PrimitiveName, size: 4 | 8): Codec {
 
 const TWO32 = 2 ** 32;
 
-/** Reads a pointer-sized address at `o`. @internal */
+/**
+ * Reads a pointer-sized address at `o`.
+ * @internal
+ * @ignore
+ */
 export function _readAddr(c: Chunk | null, b: Deno.PointerValue, o: number): number {
   if (c === null) return N().lffi_mem_read_addr(b, o);
   return c.dv.getUint32(o, true) + c.dv.getUint32(o + 4, true) * TWO32;
 }
 
-/** Writes a pointer-sized address at `o`. @internal */
+/**
+ * Writes a pointer-sized address at `o`.
+ * @internal
+ * @ignore
+ */
 export function _writeAddr(c: Chunk | null, b: Deno.PointerValue, o: number, addr: number): void {
   if (c === null) return N().lffi_mem_write_addr(b, o, addr);
   c.dv.setUint32(o, addr >>> 0, true);
@@ -99,7 +115,11 @@ export function _writeAddr(c: Chunk | null, b: Deno.PointerValue, o: number, add
 
 const textDecoder = new TextDecoder();
 
-/** Decodes the NUL-terminated UTF-8 string at an address; `null` for address 0. @internal */
+/**
+ * Decodes the NUL-terminated UTF-8 string at an address; `null` for address 0.
+ * @internal
+ * @ignore
+ */
 export function _cstringAt(addr: number): string | null {
   if (addr === 0) return null;
   if (addr < _NULL_PAGE) {
@@ -139,6 +159,7 @@ const voidCodec: Codec = {
  * The codecs of every primitive type but `pointer` and `string`, whose values are RawPointers: those
  * two are in `pointer.ts`, which also resolves any type to its codec.
  * @internal
+ * @ignore
  */
 export const _SCALAR_CODECS: Readonly<Record<Exclude<PrimitiveName, "pointer" | "string">, Codec>> = {
   void: voidCodec,

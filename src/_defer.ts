@@ -9,6 +9,7 @@
 /**
  * The exception a callback threw and C could not be told about, waiting for the JS call that
  * (directly or not) invoked it to rethrow it. @internal
+ * @ignore
  */
 export const _pending: { has: boolean; error: unknown; depth: number; frees: number; errnoSet: boolean } = {
   has: false,
@@ -45,6 +46,7 @@ function flushDeferred(): void {
  * on the stack and may be executing that code or about to call that trampoline), once C has
  * returned: in a microtask, which runs only when the JS stack, and so every C frame on it, is gone.
  * @internal
+ * @ignore
  */
 export function _release(free: () => void): void {
   if (_pending.depth === 0) {

@@ -32,6 +32,7 @@ const STACK_TRAMPOLINES = 16;
  * else, with `k < 6` integer-class arguments, in the next integer register; otherwise it is the
  * stack argument after every argument that spilled to the stack.
  * @internal
+ * @ignore
  */
 export function _trampolineName(sig: Signature): string | null {
   if (!_hasVarargTrampolines) return null;
@@ -48,6 +49,7 @@ export function _trampolineName(sig: Signature): string | null {
  * What the trampoline `symbol` takes as the target argument for the function at `target`: the
  * address as a number for the `f64` ones, else the pointer.
  * @internal
+ * @ignore
  */
 export function _trampolineTarget(symbol: string, target: Deno.PointerValue): Deno.PointerValue | number {
   return symbol.startsWith("lffi_vararg_fcall") ? Number(Deno.UnsafePointer.value(target)) : target;
@@ -60,6 +62,7 @@ const trampolines = new Map<string, (...args: unknown[]) => unknown>();
  * The native trampoline `symbol` (from {@linkcode _trampolineName}) bound with `def` plus a trailing
  * pointer (the target).
  * @internal
+ * @ignore
  */
 export function _trampoline(symbol: string, def: Deno.ForeignFunction): (...args: unknown[]) => unknown {
   const targetType = symbol.startsWith("lffi_vararg_fcall") ? "f64" : "pointer";

@@ -22,6 +22,7 @@ import { kAllocCString } from "./_codec.ts";
 import { _cstringAt } from "./_codec.ts";
 import {
   _badSource,
+  _boundCallState,
   _ffiWords,
   _guardLine,
   _H,
@@ -57,7 +58,11 @@ const prepared = new Map<string, Prepared>();
 const TWO32 = 2 ** 32;
 const TWO53 = 2 ** 53;
 
-/** Prepares `sig` for the engine (cached by layout); also used for nonblocking calls with errno. @internal */
+/**
+ * Prepares `sig` for the engine (cached by layout); also used for nonblocking calls with errno.
+ * @internal
+ * @ignore
+ */
 export function _prepareEngineCall(name: string, sig: Signature, nfixed: number): Prepared {
   return prepare(name, sig, nfixed);
 }
@@ -375,7 +380,11 @@ function readSource(t: TypeSpec, loc: Loc, li: string, s: string): string {
 
 /** Whether calls go through the System V register engine (else libffi's `ffi_call`). */
 const SYSV = Deno.build.arch === "x86_64" && Deno.build.os !== "windows";
-/** Tests set this to run the libffi engine where the register engine would be used. @internal */
+/**
+ * Tests set this to run the libffi engine where the register engine would be used.
+ * @internal
+ * @ignore
+ */
 export const _engineOptions: { libffi: boolean } = { libffi: !SYSV };
 
 const GPR = 32;
@@ -535,6 +544,8 @@ export interface EngineCall {
   readonly init: (target: Deno.PointerValue) => void;
   /** The engine's entry, for `st.f` once {@linkcode EngineCall.init} has run. */
   readonly enter: (block: Deno.PointerObject) => void;
+  /** The call state the wrapper calls through (final when the target was given). */
+  readonly st: CallState;
 }
 
 /**
@@ -543,8 +554,14 @@ export interface EngineCall {
  * the block is initialised; a library sets a resolver there first). On x86-64 System V platforms
  * the engine is our own register engine; elsewhere libffi's.
  * @internal
+ * @ignore
  */
-export function _compileEngineCall(name: string, sig: Signature, nfixed: number, st: CallState): EngineCall {
+export function _compileEngineCall(
+  name: string,
+  sig: Signature,
+  nfixed: number,
+  stOrTarget: CallState | Deno.PointerObject,
+): EngineCall {
   _checkByValueSize(name, sig);
   const sysv = !_engineOptions.libffi && sysvCan(sig);
   const p = sysv ? null : prepare(name, sig, nfixed);
@@ -562,6 +579,32 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
   const k = new Chunk(buf, block, callScoped);
   const d = new DataView(buf);
   const { live, saved, lastError: LE } = _errnoCells();
+  const native = _native();
+  const init = (target: Deno.PointerValue) => {
+    const ok = p === null
+      ? native.lffi_sysv_block_init(
+        block,
+        buf.byteLength,
+        target,
+        layout.nstack,
+        layout.stackAt,
+        layout.retInMemory ? 1 : 0,
+      )
+      : native.lffi_call_block_init(p.handle, block, buf.byteLength, target, _errnoCells().savedPtr);
+    if (ok !== 1) throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
+  };
+  const enter = (p === null ? native.lffi_call_sysv : native.lffi_call) as (
+    block: Deno.PointerObject,
+  ) => void;
+  // Given the target, the block points at it now and the call state is final from the start, so V8
+  // inlines the entry's fast call into the wrapper (see `_boundCallState`).
+  let st: CallState;
+  if (isCallState(stOrTarget)) {
+    st = stOrTarget;
+  } else {
+    init(stOrTarget);
+    st = _boundCallState(enter as (...args: unknown[]) => unknown, undefined);
+  }
 
   const n = sig.args.length;
   const what = sig.args.map((t, i) => `argument ${i} (${t.label}) of ${name}`);
@@ -616,24 +659,11 @@ export function _compileEngineCall(name: string, sig: Signature, nfixed: number,
     LE,
     { c: 0 },
   );
-  const native = _native();
-  return {
-    fn,
-    init(target) {
-      const ok = p === null
-        ? native.lffi_sysv_block_init(
-          block,
-          buf.byteLength,
-          target,
-          layout.nstack,
-          layout.stackAt,
-          layout.retInMemory ? 1 : 0,
-        )
-        : native.lffi_call_block_init(p.handle, block, buf.byteLength, target, _errnoCells().savedPtr);
-      if (ok !== 1) throw new Error(`lune-ffi: the call block of ${name} does not fit its signature`);
-    },
-    enter: (p === null ? native.lffi_call_sysv : native.lffi_call) as (block: Deno.PointerObject) => void,
-  };
+  return { fn, init, enter, st };
+}
+
+function isCallState(x: CallState | Deno.PointerObject): x is CallState {
+  return typeof (x as CallState).r === "function";
 }
 
 // ---- One shared call path for programs that cycle through many signatures -------------------------
@@ -710,6 +740,7 @@ export interface GenericCall {
  * every call) keeps most wrappers cold: this one function serves them all, so it is the one V8
  * optimises, and its one call into the engine stays on Deno's fast path.
  * @internal
+ * @ignore
  */
 export function _genericEngine(name: string, sig: Signature, target: Deno.PointerValue): GenericCall | null {
   if (_engineOptions.libffi || !sysvCan(sig)) return null;
@@ -851,6 +882,7 @@ let sysvEntry: ((block: Deno.PointerObject) => void) | null = null;
  * Calls `g` with `args` on the shared path: the same value rules, string lifetimes, errno and
  * callback-exception handling as the compiled wrappers.
  * @internal
+ * @ignore
  */
 export function _genericCall(g: GenericCall, args: unknown[]): unknown {
   const n = g.sig.args.length;

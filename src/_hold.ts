@@ -11,7 +11,11 @@
 
 import { _release } from "./_defer.ts";
 
-/** The uses of one native resource by pending nonblocking calls. @internal */
+/**
+ * The uses of one native resource by pending nonblocking calls.
+ * @internal
+ * @ignore
+ */
 export class _Hold {
   #uses = 0;
   #release: (() => void) | null = null;
@@ -46,5 +50,6 @@ export class _Hold {
  * `ptr`, or the same address in any other form) keeps the callback it points to from being freed
  * while C may still call it.
  * @internal
+ * @ignore
  */
 export const _callbackHolds: Map<bigint, _Hold> = new Map();

@@ -8,7 +8,11 @@ import { _openNative, NATIVE_ENV, type OpenedNative } from "./_native_loader.ts"
 
 export { NATIVE_ENV };
 
-/** The path the native library was loaded from (opening it first if needed). @internal */
+/**
+ * The path the native library was loaded from (opening it first if needed).
+ * @internal
+ * @ignore
+ */
 export function _nativeLibraryPath(): string {
   if (opened === undefined) _native();
   return opened!.path;
@@ -77,6 +81,7 @@ let opened: OpenedNative<typeof SYMBOLS> | undefined;
  * The native core, opened on first use (see `_native_loader.ts` for where it is looked up and the
  * errors it gives).
  * @internal
+ * @ignore
  */
 export function _native(): NativeSymbols {
   if (opened === undefined) opened = _openNative(SYMBOLS);

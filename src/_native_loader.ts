@@ -157,6 +157,7 @@ function memoryFile(bytes: Uint8Array<ArrayBuffer>): string | null {
  * fails rather than reuse a path), for systems without anonymous memory files. It is removed when the
  * program ends.
  * @internal
+ * @ignore
  */
 export function _privateFile(bytes: Uint8Array<ArrayBuffer>, fileName: string): string {
   const c = libc();
@@ -222,6 +223,7 @@ export interface OpenedNative<S extends Deno.ForeignLibraryInterface> {
  * message when `LUNE_FFI_NATIVE` is wrong, and the platform and how to build for it when the package
  * ships nothing for it.
  * @internal
+ * @ignore
  */
 export function _openNative<S extends Deno.ForeignLibraryInterface>(symbols: S): OpenedNative<S> {
   const platform = _currentPlatform();
@@ -292,7 +294,11 @@ export function _openNative<S extends Deno.ForeignLibraryInterface>(symbols: S):
   );
 }
 
-/** The platforms the loaded package ships binaries for (empty in an unpackaged checkout). @internal */
+/**
+ * The platforms the loaded package ships binaries for (empty in an unpackaged checkout).
+ * @internal
+ * @ignore
+ */
 export function _shippedPlatforms(): readonly string[] {
   return shipped?.keys ?? [];
 }

@@ -23,6 +23,7 @@ import { _errnoCells } from "./errno.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
 import { _rawFromPointerValue, _rawOf, _span, _toPointerValue, kToRaw } from "./pointer.ts";
 import { _describe, type PrimitiveName } from "./types.ts";
+import { _isPlainObject } from "./errors.ts";
 
 /**
  * Options of a bound function ({@linkcode Library.fn}): `nonblocking` makes it return a Promise (the
@@ -44,17 +45,25 @@ export interface ErrnoResult<T> {
   readonly errno: number;
 }
 
-/** Checks the options of a bound function; `what` names the function in messages. @internal */
+/**
+ * Checks the options of a bound function; `what` names the function in messages.
+ * @internal
+ * @ignore
+ */
 export function _callOptions(options: unknown, what: string): { nonblocking: boolean; errno: boolean } {
   if (options === undefined) return { nonblocking: false, errno: false };
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  if (!_isPlainObject(options)) {
     throw new TypeError(
       `Invalid options ${_describe(options)} for ${what}: expected an object such as { nonblocking: true }`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== "nonblocking" && key !== "errno") {
-      throw new TypeError(`Unknown option "${key}" for ${what}: the options are nonblocking and errno`);
+      throw new TypeError(
+        `Unknown option "${key}" in options ${
+          _describe(options)
+        } for ${what}: the options are nonblocking and errno`,
+      );
     }
   }
   const o = options as CallOptions;
@@ -77,6 +86,7 @@ export function _callOptions(options: unknown, what: string): { nonblocking: boo
  * Where a nonblocking function's calls go. `get` is called on every call: it throws when the target
  * is gone (library closed) and binds the symbol on first use (so a missing one rejects then).
  * @internal
+ * @ignore
  */
 export interface NonblockingTarget {
   /** Deno's nonblocking function for `def` (the Deno definition with `nonblocking: true`). */
@@ -139,6 +149,7 @@ const pending = new Set<PendingCall>();
  * Gives `error`, thrown by a callback that C called from another thread, to the pending call that
  * led C to call it: the one that was given the callback, or the only pending call. Returns false
  * when there is none (the error is then uncaught). @internal
+ * @ignore
  */
 export function _claimCallbackError(hold: _Hold, error: unknown): boolean {
   let only: PendingCall | null = null;
@@ -355,6 +366,7 @@ function resultConverter(t: TypeSpec): (r: unknown) => unknown {
  * A function that calls C function `name` with `sig` on another thread and returns a Promise of the
  * result (or of `{ result, errno }`). Bad arguments, a missing symbol or a closed library reject it.
  * @internal
+ * @ignore
  */
 export function _nonblockingFunction(
   name: string,

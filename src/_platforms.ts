@@ -19,7 +19,11 @@ export interface Platform {
   readonly file: string;
 }
 
-/** Every platform the package can carry a native library for. @internal */
+/**
+ * Every platform the package can carry a native library for.
+ * @internal
+ * @ignore
+ */
 export const PLATFORMS: readonly Platform[] = [
   {
     key: "linux-x86_64",
@@ -58,12 +62,20 @@ export const PLATFORMS: readonly Platform[] = [
   },
 ];
 
-/** The running platform's entry, or `undefined` on a platform the table does not know. @internal */
+/**
+ * The running platform's entry, or `undefined` on a platform the table does not know.
+ * @internal
+ * @ignore
+ */
 export function _currentPlatform(): Platform | undefined {
   return PLATFORMS.find((p) => p.os === Deno.build.os && p.arch === Deno.build.arch);
 }
 
-/** The running platform as messages name it: its key, or `os-arch` when the table lacks it. @internal */
+/**
+ * The running platform as messages name it: its key, or `os-arch` when the table lacks it.
+ * @internal
+ * @ignore
+ */
 export function _currentPlatformName(): string {
   return _currentPlatform()?.key ?? `${Deno.build.os}-${Deno.build.arch}`;
 }

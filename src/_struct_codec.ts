@@ -21,7 +21,11 @@ import { _describe } from "./errors.ts";
 import type { PrimitiveName } from "./types.ts";
 import type { TypedPointer } from "./typed_pointer.ts";
 
-/** What a definition knows about one field. @internal */
+/**
+ * What a definition knows about one field.
+ * @internal
+ * @ignore
+ */
 export interface FieldInfo {
   readonly name: string;
   readonly index: number;
@@ -47,7 +51,11 @@ export interface FieldInfo {
   readonly bitOffset: number;
 }
 
-/** The codec of a struct definition: also its fields, and how to make a view of it. @internal */
+/**
+ * The codec of a struct definition: also its fields, and how to make a view of it.
+ * @internal
+ * @ignore
+ */
 export interface StructCodec extends Codec {
   readonly def: object;
   readonly fields: readonly FieldInfo[];
@@ -59,10 +67,15 @@ export interface StructCodec extends Codec {
  * that a view of the same definition is copied as bytes): installed on each view prototype by
  * `struct_view.ts`, which is above this module.
  * @internal
+ * @ignore
  */
 export const kViewSource: unique symbol = Symbol("lune-ffi.viewSource");
 
-/** What `[kViewSource]()` returns. @internal */
+/**
+ * What `[kViewSource]()` returns.
+ * @internal
+ * @ignore
+ */
 export interface ViewSource {
   readonly def: object;
   readonly chunk: Chunk;
@@ -75,7 +88,11 @@ function fieldsOf(f: FieldInfo): readonly FieldInfo[] {
 
 const encoder = new TextEncoder();
 
-/** Copies the struct `def` at offset `o` of `c` out as a plain object. @internal */
+/**
+ * Copies the struct `def` at offset `o` of `c` out as a plain object.
+ * @internal
+ * @ignore
+ */
 export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
@@ -106,6 +123,7 @@ export function _readStruct(fields: readonly FieldInfo[], c: Chunk, o: number): 
  * struct at offset `o` of `c`; a view of the same definition is copied as bytes. An object is a C
  * designated initialiser: the fields it does not name are zero, a name the struct lacks a TypeError.
  * @internal
+ * @ignore
  */
 export function _writeStruct(codec: StructCodec, c: Chunk, o: number, v: unknown, what: string): void {
   if (typeof v !== "object" || v === null) {
@@ -181,6 +199,7 @@ function copyBytes(dst: Chunk, dOff: number, src: Chunk, sOff: number, n: number
  * Copies a string (UTF-8 plus NUL, byte arrays only), a TypedPointer or an array-like into an array
  * field. Elements past the source are zeroed, as a C initializer (or `strncpy`) leaves them.
  * @internal
+ * @ignore
  */
 export function _writeArray(c: Chunk, o: number, f: FieldInfo, v: unknown, what: string): void {
   const n = f.length!;
@@ -254,6 +273,7 @@ const MAX_DESCRIBED = 8;
  * describes the top level only (a nested struct is `struct (N bytes)`): spelled out all the way
  * down, 22 levels of nesting took 315 MB.
  * @internal
+ * @ignore
  */
 export function _buildCodec(
   def: object,

@@ -10,16 +10,28 @@ import { _foreignChunk, _NULL_PAGE, type Chunk } from "./_chunk.ts";
 import type { Codec } from "./_codec.ts";
 import { _describe, FfiError } from "./errors.ts";
 
-/** The typed-array subclass of a numeric element type, over `n` elements at byte `off` of `buf`. @internal */
+/**
+ * The typed-array subclass of a numeric element type, over `n` elements at byte `off` of `buf`.
+ * @internal
+ * @ignore
+ */
 export type FastCtor = new (buf: ArrayBuffer, off: number, n: number) => FastThis;
 
-/** What the typed-array subclasses' methods see as `this`. @internal */
+/**
+ * What the typed-array subclasses' methods see as `this`.
+ * @internal
+ * @ignore
+ */
 export interface FastThis extends Slots {
   readonly length: number;
   [i: number]: number | bigint;
 }
 
-/** The element type of a pointer, resolved once per type. @internal */
+/**
+ * The element type of a pointer, resolved once per type.
+ * @internal
+ * @ignore
+ */
 export interface Elem {
   /** `i32`, or a struct's description. */
   readonly name: string;
@@ -36,7 +48,11 @@ export interface Elem {
   readonly label: string;
 }
 
-/** Everything a pointer knows; one object per pointer, in a symbol-keyed slot. @internal */
+/**
+ * Everything a pointer knows; one object per pointer, in a symbol-keyed slot.
+ * @internal
+ * @ignore
+ */
 export interface State {
   readonly elem: Elem;
   /**
@@ -60,22 +76,38 @@ export interface State {
 /** The slot that holds a pointer's State (used off the hot paths only: see the typed-array shape). */
 export const kState: unique symbol = Symbol("lune-ffi.typedPointer");
 
-/** A pointer of either shape, as its slot. @internal */
+/**
+ * A pointer of either shape, as its slot.
+ * @internal
+ * @ignore
+ */
 export interface Slots {
   [kState]: State;
 }
 
-/** The State of a pointer of either shape. @internal */
+/**
+ * The State of a pointer of either shape.
+ * @internal
+ * @ignore
+ */
 export function _st(p: unknown): State {
   return (p as Slots)[kState];
 }
 
-/** Whether `x` is a TypedPointer (either shape). @internal */
+/**
+ * Whether `x` is a TypedPointer (either shape).
+ * @internal
+ * @ignore
+ */
 export function _isTypedPointer(x: unknown): boolean {
   return typeof x === "object" && x !== null && kState in x;
 }
 
-/** Why element `i` cannot be reached through checked access, or null when it can. @internal */
+/**
+ * Why element `i` cannot be reached through checked access, or null when it can.
+ * @internal
+ * @ignore
+ */
 export function _indexError(s: State, i: unknown, verb: string): Error | null {
   if (typeof i !== "number" || !Number.isInteger(i)) {
     return new TypeError(
@@ -114,7 +146,11 @@ export function _indexError(s: State, i: unknown, verb: string): Error | null {
   return null;
 }
 
-/** Element `i`, checked: the typed-array shape's slow path too. @internal */
+/**
+ * Element `i`, checked: the typed-array shape's slow path too.
+ * @internal
+ * @ignore
+ */
 export function _checkedGet(s: State, i: number): unknown {
   const err = _indexError(s, i, "get");
   if (err !== null) throw err;
@@ -132,12 +168,16 @@ export function _checkedGet(s: State, i: number): unknown {
   return codec.read(s.chunk, null, o);
 }
 
-/** Writes element `i`, checked: the typed-array shape's slow path too. @internal */
+/**
+ * Writes element `i`, checked: the typed-array shape's slow path too.
+ * @internal
+ * @ignore
+ */
 export function _checkedSet(s: State, i: number, v: unknown): void {
   const err = _indexError(s, i, "set");
   if (err !== null) throw err;
   const c = s.chunk;
-  const what = `element ${i} of ${s.elem.label}`;
+  const what = `value of TypedPointer.set() element ${i} of ${s.elem.label}`;
   try {
     s.elem.codec.write(c, null, s.off + i * s.elem.stride, v, what);
   } catch (e) {
@@ -145,7 +185,11 @@ export function _checkedSet(s: State, i: number, v: unknown): void {
   }
 }
 
-/** The byte offset of element `i` for index syntax, or -1 where a typed array would have no element. @internal */
+/**
+ * The byte offset of element `i` for index syntax, or -1 where a typed array would have no element.
+ * @internal
+ * @ignore
+ */
 export function _looseOffset(s: State, i: number): number {
   if (!Number.isInteger(i) || i < 0 || (i === 0 && 1 / i < 0)) return -1;
   if (s.count !== undefined && i >= s.count) return -1;

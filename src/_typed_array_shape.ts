@@ -72,8 +72,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -92,8 +94,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -112,8 +116,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -132,8 +138,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -152,8 +160,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -171,8 +181,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -190,8 +202,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -207,8 +221,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -224,8 +240,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -238,8 +256,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -252,8 +272,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -266,8 +288,10 @@ const FAST: Record<string, readonly [TypedArrayCtor, FastMethods]> = {
     get(i) {
       // One load: a typed array gives `undefined` for any number that is not an index inside it
       // (fractions, negatives, the count, a detached buffer); the slow path throws the right error.
+      // The kind test comes first so that an object index is never converted (its toString runs).
+      if (typeof i !== "number") throw slowGet(this, i);
       const v = this[i];
-      if (v === undefined || typeof i !== "number") throw slowGet(this, i);
+      if (v === undefined) throw slowGet(this, i);
       return v;
     },
     set(i, v) {
@@ -321,6 +345,7 @@ function looseOf(Base: TypedArrayCtor): (v: unknown) => unknown {
  * prototype) that it does not define itself, and its typed-array conversion of one value; undefined
  * for the other types, which take the Proxy shape.
  * @internal
+ * @ignore
  */
 export function _fastShape(
   name: PrimitiveName,

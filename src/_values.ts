@@ -1,5 +1,5 @@
 /**
- * The value rules of API.md ("Values of each C type"), shared by memory writes, struct fields,
+ * The value rules of the guide ("Values of each C type"), shared by memory writes, struct fields,
  * typed pointers and call arguments: each checker validates a JS value for one C type and returns it
  * in the form Deno and DataView take.
  *
@@ -22,6 +22,7 @@ const INT_LIMITS: Record<string, readonly [number, number]> = {
  * Checks a JS value for a C integer of at most 32 bits; returns it as an integer (`-0` becomes `0`).
  * C conversion to the width is left to the store (DataView setters and the `>>> 0`-style casts).
  * @internal
+ * @ignore
  */
 export function _int(v: unknown, type: string, what: string): number {
   const [min, max] = INT_LIMITS[type];
@@ -31,6 +32,7 @@ export function _int(v: unknown, type: string, what: string): number {
 /**
  * {@linkcode _int} with the limits given, for hot paths that know them (no table lookup per value).
  * @internal
+ * @ignore
  */
 export function _intIn(v: unknown, min: number, max: number, type: string, what: string): number {
   // One range test on the common path: NaN, ±Infinity and non-numbers fail it and are sorted out below.
@@ -48,6 +50,7 @@ const U64_MAX = (1n << 64n) - 1n;
  * Checks a JS value for a 64-bit C integer (`i64 u64 isize usize`): a safe-integer number or a
  * bigint inside the signed or unsigned range. Returns a bigint wrapped to the type's signedness.
  * @internal
+ * @ignore
  */
 export function _int64(v: unknown, type: string, what: string, signed: boolean): bigint {
   let b: bigint;
@@ -71,7 +74,11 @@ export function _int64(v: unknown, type: string, what: string, signed: boolean):
   return signed ? BigInt.asIntN(64, b) : BigInt.asUintN(64, b);
 }
 
-/** Checks a JS value for `f32`/`f64`. @internal */
+/**
+ * Checks a JS value for `f32`/`f64`.
+ * @internal
+ * @ignore
+ */
 export function _float(v: unknown, type: string, what: string): number {
   if (typeof v !== "number") {
     throw new TypeError(`Cannot convert ${_describe(v)} to ${type} for ${what}: expected a number`);
@@ -79,7 +86,11 @@ export function _float(v: unknown, type: string, what: string): number {
   return v;
 }
 
-/** Checks a JS value for `bool`: a boolean (or the numbers 0 and 1, as C would store them). @internal */
+/**
+ * Checks a JS value for `bool`: a boolean (or the numbers 0 and 1, as C would store them).
+ * @internal
+ * @ignore
+ */
 export function _bool(v: unknown, what: string): boolean {
   if (typeof v === "boolean") return v;
   if (v === 0 || v === 1) return v === 1;

@@ -25,23 +25,25 @@ const DEFAULT_ALIGN = 16;
 let nextId = 1;
 const encoder = new TextEncoder();
 
-function checkSize(size: unknown, what: string): number {
+function checkSize(size: unknown, what: string, param = "size"): number {
   if (typeof size !== "number") {
-    throw new TypeError(`${what}: size must be a number, got ${_describe(size)}`);
+    throw new TypeError(`${what}: ${param} must be a number, got ${_describe(size)}`);
   }
   if (!Number.isInteger(size) || size < 0) {
-    throw new RangeError(`${what}: size must be a non-negative integer, got ${size}`);
+    throw new RangeError(`${what}: ${param} must be a non-negative integer, got ${_describe(size)}`);
   }
-  if (size > Number.MAX_SAFE_INTEGER) throw new RangeError(`${what}: size ${size} is too large`);
+  if (size > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`${what}: ${param} ${_describe(size)} is too large`);
+  }
   return size;
 }
 
 function checkAlign(align: unknown, what: string): number {
   if (typeof align !== "number") {
-    throw new TypeError(`${what}: alignment must be a number, got ${_describe(align)}`);
+    throw new TypeError(`${what}: align must be a number, got ${_describe(align)}`);
   }
   if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > 2 ** 30) {
-    throw new RangeError(`${what}: alignment must be a power of two, got ${align}`);
+    throw new RangeError(`${what}: align must be a power of two, got ${_describe(align)}`);
   }
   return align;
 }
@@ -147,7 +149,7 @@ export class Arena {
    * ```
    */
   allocType(ctype: CType): RawPointer {
-    const codec = _resolveCodec(ctype);
+    const codec = _resolveCodec(ctype, "Arena.allocType()", "ctype");
     if (codec.size === 0) {
       throw new TypeError(`Arena.allocType(): cannot allocate a value of type ${codec.name}`);
     }
@@ -169,11 +171,11 @@ export class Arena {
    * ```
    */
   allocArray(ctype: CType, count: number): RawPointer {
-    const codec = _resolveCodec(ctype);
+    const codec = _resolveCodec(ctype, "Arena.allocArray()", "ctype");
     if (codec.size === 0) {
       throw new TypeError(`Arena.allocArray(): cannot allocate values of type ${codec.name}`);
     }
-    const n = checkSize(count, "Arena.allocArray()");
+    const n = checkSize(count, "Arena.allocArray()", "count");
     return this.#alloc(checkSize(codec.size * n, "Arena.allocArray()"), codec.align);
   }
 
@@ -219,7 +221,11 @@ export class Arena {
 
   /** Reserves `size` bytes aligned to `align`; returns their offset in the chunk left in `#placed`. */
   #place(size: number, align: number): number {
-    if (this.#disposed) throw new FfiError(`Cannot allocate from arena ${this.#id}: it was disposed`);
+    if (this.#disposed) {
+      throw new FfiError(
+        `Arena.alloc/allocAligned/allocType/allocArray(): cannot allocate from arena ${this.#id}: it was disposed`,
+      );
+    }
     const chunk = this.#current;
     if (chunk !== null) {
       // Fast path, in small-integer arithmetic: `#low` is the chunk's address modulo 2^30 (alignments
@@ -276,7 +282,11 @@ export class Arena {
     this.#count++;
   }
 
-  /** Copies a JS string into this arena as NUL-terminated UTF-8 and returns its address. @internal */
+  /**
+   * Copies a JS string into this arena as NUL-terminated UTF-8 and returns its address.
+   * @internal
+   * @ignore
+   */
   [kAllocCString](s: string): number {
     const bytes = encoder.encode(s);
     const start = this.#place(bytes.length + 1, 1);

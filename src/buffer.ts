@@ -95,7 +95,7 @@ export class Buffer {
    * ```
    */
   zero(): void {
-    this.#bytes(0, this.#size, "zero").fill(0);
+    this.#bytes(0, this.#size, "zero", "Buffer.zero()").fill(0);
   }
 
   /**
@@ -112,7 +112,7 @@ export class Buffer {
    * ```
    */
   readBytes(offset: number, len: number): Uint8Array {
-    return this.#bytes(offset, len, "read bytes from").slice();
+    return this.#bytes(offset, len, "read bytes from", "Buffer.readBytes()").slice();
   }
 
   /**
@@ -137,15 +137,17 @@ export class Buffer {
       src = new Uint8Array(bytes.length);
       // A plain loop, not forEach: forEach skips the holes of a sparse array, which wrote 0 there.
       for (let i = 0; i < bytes.length; i++) {
-        if (!(i in bytes)) throw new TypeError(`Buffer.writeBytes(): bytes has a hole at index ${i}`);
-        src[i] = _int(bytes[i], "u8", `Buffer.writeBytes() byte ${i}`);
+        if (!(i in bytes)) {
+          throw new TypeError(`Buffer.writeBytes(): bytes ${_describe(bytes)} has a hole at index ${i}`);
+        }
+        src[i] = _int(bytes[i], "u8", `Buffer.writeBytes() bytes[${i}]`);
       }
     } else {
       throw new TypeError(
-        `Buffer.writeBytes(): expected a Uint8Array or an array of bytes, got ${_describe(bytes)}`,
+        `Buffer.writeBytes(): expected a Uint8Array or an array of bytes for bytes, got ${_describe(bytes)}`,
       );
     }
-    this.#bytes(offset, src.length, "write bytes to").set(src);
+    this.#bytes(offset, src.length, "write bytes to", "Buffer.writeBytes()").set(src);
   }
 
   /**
@@ -164,8 +166,8 @@ export class Buffer {
   readString(offset = 0): string {
     // The offset is checked first, as `read` checks it: a non-integer offset is a TypeError about
     // the offset (not a RangeError about a computed length the caller never passed).
-    _checkRange(this.#raw, offset, 0, "read a string from");
-    const bytes = this.#bytes(offset, this.#size - offset, "read a string from");
+    _checkRange(this.#raw, offset, 0, "read a string from", "Buffer.readString()");
+    const bytes = this.#bytes(offset, this.#size - offset, "read a string from", "Buffer.readString()");
     const nul = bytes.indexOf(0);
     return decoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
   }
@@ -186,10 +188,10 @@ export class Buffer {
    */
   writeString(offset: number, s: string): void {
     if (typeof s !== "string") {
-      throw new TypeError(`Buffer.writeString(): expected a string, got ${_describe(s)}`);
+      throw new TypeError(`Buffer.writeString(): expected a string for s, got ${_describe(s)}`);
     }
     const utf8 = encoder.encode(s);
-    const dst = this.#bytes(offset, utf8.length + 1, "write a string to");
+    const dst = this.#bytes(offset, utf8.length + 1, "write a string to", "Buffer.writeString()");
     dst.set(utf8);
     dst[utf8.length] = 0;
   }
@@ -209,8 +211,8 @@ export class Buffer {
    * ```
    */
   slice(offset: number, size: number): Buffer {
-    const n = checkLen(size, "Buffer.slice()");
-    const off = _checkRange(this.#raw, offset, n, "slice");
+    const n = checkLen(size, "Buffer.slice()", "size");
+    const off = _checkRange(this.#raw, offset, n, "slice", "Buffer.slice()");
     const chunk = _span(this.#raw).chunk!;
     return new Buffer(_makeManaged(chunk, off, off, off + n), n);
   }
@@ -221,9 +223,9 @@ export class Buffer {
   }
 
   /** A view of `len` bytes at `offset`, after checking bounds and liveness. */
-  #bytes(offset: number, len: number, verb: string): Uint8Array {
-    const n = checkLen(len, `Buffer: cannot ${verb} the buffer`);
-    const off = _checkRange(this.#raw, offset, n, verb);
+  #bytes(offset: number, len: number, verb: string, fn: string): Uint8Array {
+    const n = checkLen(len, fn);
+    const off = _checkRange(this.#raw, offset, n, verb, fn);
     return _span(this.#raw).chunk!.u8.subarray(off, off + n);
   }
 
@@ -237,10 +239,12 @@ export class Buffer {
   }
 }
 
-function checkLen(len: unknown, what: string): number {
-  if (typeof len !== "number") throw new TypeError(`${what}: length must be a number, got ${_describe(len)}`);
+function checkLen(len: unknown, what: string, param = "len"): number {
+  if (typeof len !== "number") {
+    throw new TypeError(`${what}: ${param} must be a number, got ${_describe(len)}`);
+  }
   if (!Number.isInteger(len) || len < 0) {
-    throw new RangeError(`${what}: length must be a non-negative integer, got ${len}`);
+    throw new RangeError(`${what}: ${param} must be a non-negative integer, got ${_describe(len)}`);
   }
   return len;
 }
@@ -259,6 +263,7 @@ function checkLen(len: unknown, what: string): number {
  * ```
  */
 export function buffer(size: number): Buffer {
-  const n = checkLen(size, "ffi.buffer()");
+  const n = checkLen(size, "ffi.buffer()", "size");
+  if (n > Number.MAX_SAFE_INTEGER) throw new RangeError(`ffi.buffer(): size ${_describe(n)} is too large`);
   return makeBuffer(new Arena().alloc(n), n);
 }

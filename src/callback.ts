@@ -8,7 +8,7 @@
 import { _compileCallback, _release, _signature, type TypeSpec } from "./_call.ts";
 import { _callbackHolds, _Hold } from "./_hold.ts";
 import { _claimCallbackError } from "./_nonblocking.ts";
-import { FfiError } from "./errors.ts";
+import { _isPlainObject, FfiError } from "./errors.ts";
 import { _markClosedCallback, _rawFromPointerValue, type CType, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe } from "./types.ts";
 import { _isSignatureLike, _toSignature, type Signature } from "./cdef.ts";
@@ -27,6 +27,7 @@ const gates = new WeakMap<object, { open: boolean }>();
  * function bound to a callback's pointer checks it at each call, as C would otherwise jump to freed
  * code once the callback is closed.
  * @internal
+ * @ignore
  */
 export function _callbackGate(raw: object): { readonly open: boolean } | undefined {
   return gates.get(raw);
@@ -82,7 +83,11 @@ export class Callback {
   #address = 0n;
   readonly #threadSafe: boolean;
 
-  /** @internal Use {@linkcode callback}. */
+  /**
+   *  Use {@linkcode callback}.
+   * @internal
+   * @ignore
+   */
   constructor(
     token: typeof kConstruct,
     deno: Deno.UnsafeCallback,
@@ -228,7 +233,11 @@ export class Callback {
     this.close();
   }
 
-  /** The pointer, for passing a Callback itself as a `pointer` argument. @internal */
+  /**
+   * The pointer, for passing a Callback itself as a `pointer` argument.
+   * @internal
+   * @ignore
+   */
   [kToRaw](): RawPointer {
     return this.ptr;
   }
@@ -340,11 +349,11 @@ export function callback(
     argTypes = sig.args;
   }
   if (typeof fn !== "function") {
-    throw new TypeError(`Cannot make a callback of ${_describe(fn)}: expected a function`);
+    throw new TypeError(`ffi.callback(): expected a function for fn, got ${_describe(fn)}`);
   }
   const label = `callback ${fn.name || "(anonymous)"}`;
-  const { threadSafe, onError } = _callbackOptions(options, label);
-  const sig = _signature(label, ret, argTypes);
+  const { threadSafe, onError } = _callbackOptions(options, "ffi.callback()");
+  const sig = _signature(label, ret, argTypes, "ffi.callback()");
   const def = {
     parameters: sig.args.map((a) => a.native as Deno.NativeType),
     result: sig.ret.native,
@@ -370,20 +379,28 @@ export function callback(
   return new Callback(kConstruct, deno, canonical(sig.ret, ret), sig.args.length, gate, hold, threadSafe);
 }
 
-/** Checks the options of a callback. @internal */
+/**
+ * Checks the options of a callback.
+ * @internal
+ * @ignore
+ */
 export function _callbackOptions(
   options: unknown,
   label: string,
 ): { threadSafe: boolean; onError: ((error: unknown) => void) | undefined } {
   if (options === undefined) return { threadSafe: false, onError: undefined };
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  if (!_isPlainObject(options)) {
     throw new TypeError(
       `Invalid options ${_describe(options)} for ${label}: expected an object such as { threadSafe: true }`,
     );
   }
   for (const key of Object.keys(options)) {
     if (key !== "threadSafe" && key !== "onError") {
-      throw new TypeError(`Unknown option "${key}" for ${label}: the options are threadSafe and onError`);
+      throw new TypeError(
+        `Unknown option "${key}" in options ${
+          _describe(options)
+        } for ${label}: the options are threadSafe and onError`,
+      );
     }
   }
   const { threadSafe, onError } = options as CallbackOptions;

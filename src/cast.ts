@@ -5,7 +5,7 @@
  */
 
 import { _argMessage } from "./errors.ts";
-import { _rawOf, type CType, type PointerLike } from "./pointer.ts";
+import { _rawOfArg, type CType, type PointerLike } from "./pointer.ts";
 import { StructDefinition } from "./struct.ts";
 import type { CInput, CValue, FieldSpec, StructElement, StructInput, StructView } from "./struct_types.ts";
 import { _viewOf } from "./struct_view.ts";
@@ -167,10 +167,10 @@ export function cast<N extends TypeName>(
  */
 export function cast(ptr: PointerLike, ctype: CType, count?: number): TypedPointer | StructView;
 export function cast(ptr: PointerLike, ctype: CType, count?: number): unknown {
-  const raw = _rawOf(ptr);
+  const raw = _rawOfArg(ptr, "ffi.cast()", "ptr");
   if (raw === null) throw new TypeError(_argMessage("ffi.cast()", "ptr", "a pointer-like value", ptr));
   if (ctype instanceof StructDefinition && count === undefined) return _viewOf(raw, ctype, "ffi.cast()");
-  const elem = _elemOf(ctype);
+  const elem = _elemOf(ctype, "ffi.cast()");
   if (count !== undefined) {
     if (typeof count !== "number") {
       throw new TypeError(_argMessage("ffi.cast()", "count", "a number", count));

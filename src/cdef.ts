@@ -9,7 +9,7 @@
 import { _tokenize, CSyntaxError, type Token } from "./_c_lexer.ts";
 import { StructDefinition } from "./struct.ts";
 import type { FieldSpec } from "./struct_types.ts";
-import { _primitive, type PrimitiveName } from "./types.ts";
+import { _describe, _primitive, type PrimitiveName } from "./types.ts";
 
 /**
  * A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or
@@ -109,7 +109,11 @@ const kScope: unique symbol = Symbol("lune-ffi.cdef.scope");
 /** Signatures that declare functions (not function-pointer typedefs): what `lib.bind` binds. */
 const prototypes = new WeakSet<Signature>();
 
-/** Whether `sig` came from a function prototype (rather than a function-pointer typedef). @internal */
+/**
+ * Whether `sig` came from a function prototype (rather than a function-pointer typedef).
+ * @internal
+ * @ignore
+ */
 export function _isPrototype(sig: unknown): boolean {
   return typeof sig === "object" && sig !== null && prototypes.has(sig as Signature);
 }
@@ -807,7 +811,9 @@ function typedefValue(name: string, t: CT, at: Token): unknown {
 function scopeOf(x: unknown, i: number): Scope {
   const s = typeof x === "object" && x !== null ? (x as { [kScope]?: Scope })[kScope] : undefined;
   if (s === undefined) {
-    throw new TypeError(`ffi.cdef(): scope ${i} is not the result of an earlier ffi.cdef()`);
+    throw new TypeError(
+      `ffi.cdef(): expected the result of an earlier ffi.cdef() for scopes[${i}], got ${_describe(x)}`,
+    );
   }
   return s;
 }
@@ -861,9 +867,11 @@ function scopeOf(x: unknown, i: number): Scope {
  */
 export function cdef(source: string, ...scopes: CDefs[]): CDefs {
   if (typeof source !== "string") {
-    throw new TypeError(`ffi.cdef(): expected C source as a string, got ${typeof source}`);
+    throw new TypeError(`ffi.cdef(): expected C source as a string for source, got ${_describe(source)}`);
   }
-  const outer = scopes.map(scopeOf);
+  const outer: Scope[] = [];
+  // A plain loop: `map` skips holes, and the index names the scope in messages.
+  for (let i = 0; i < scopes.length; i++) outer.push(scopeOf(scopes[i], i));
   const p = new Parser(source, outer);
   p.parse();
   Object.defineProperty(p.defs, kScope, { value: p.scope });
@@ -874,6 +882,7 @@ export function cdef(source: string, ...scopes: CDefs[]): CDefs {
  * Parses one prototype (`"size_t strlen(const char *s)"`, a trailing `;` optional) into a Signature;
  * with `needsName` false, an unnamed function type too (`"int (int, int)"`, for callbacks).
  * @internal
+ * @ignore
  */
 export function _parsePrototype(
   proto: string,
@@ -893,13 +902,21 @@ export function _parsePrototype(
   return sig;
 }
 
-/** Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`). @internal */
+/**
+ * Whether `x` has a Signature's shape (`{ name, ret, args, variadic }`).
+ * @internal
+ * @ignore
+ */
 export function _isSignatureLike(x: unknown): x is Signature {
   return typeof x === "object" && x !== null && !(x instanceof StructDefinition) &&
     typeof (x as Signature).name === "string" && "ret" in x && Array.isArray((x as Signature).args);
 }
 
-/** Whether `x` is a result of {@linkcode cdef}. @internal */
+/**
+ * Whether `x` is a result of {@linkcode cdef}.
+ * @internal
+ * @ignore
+ */
 export function _isCDefs(x: unknown): boolean {
   return typeof x === "object" && x !== null && kScope in x;
 }
@@ -908,6 +925,7 @@ export function _isCDefs(x: unknown): boolean {
  * A Signature from a prototype string or a Signature (checked: a name, a return type, an argument
  * list, as `lib.fn(name, ret, argTypes)` takes them).
  * @internal
+ * @ignore
  */
 export function _toSignature(x: unknown, what: string, needsName = true): Signature {
   if (typeof x === "string") return _parsePrototype(x, what, needsName);

@@ -15,7 +15,11 @@ import { _native } from "./_native.ts";
 import { _describe } from "./types.ts";
 import { _pending } from "./_defer.ts";
 
-/** The live values (over the thread's own variables) and the saved ones. @internal */
+/**
+ * The live values (over the thread's own variables) and the saved ones.
+ * @internal
+ * @ignore
+ */
 export interface ErrnoCells {
   /** `errno` itself (the calling thread's), as `[0]`. */
   readonly live: Int32Array;
@@ -33,7 +37,11 @@ export interface ErrnoCells {
 
 let cells: ErrnoCells | null = null;
 
-/** The errno cells of this thread (a Deno worker is a thread of its own with its own module). @internal */
+/**
+ * The errno cells of this thread (a Deno worker is a thread of its own with its own module).
+ * @internal
+ * @ignore
+ */
 export function _errnoCells(): ErrnoCells {
   if (cells !== null) return cells;
   const n = _native();

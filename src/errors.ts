@@ -29,7 +29,11 @@ export class FfiError extends Error {
   override name = "FfiError";
 }
 
-/** @internal The error for any access to memory its arena has freed (or whose buffer was detached). */
+/**
+ *  The error for any access to memory its arena has freed (or whose buffer was detached).
+ * @internal
+ * @ignore
+ */
 export function _freedError(what: string): FfiError {
   return new FfiError(`Cannot ${what}: the memory was freed (its arena was reset or disposed)`);
 }
@@ -38,6 +42,7 @@ export function _freedError(what: string): FfiError {
  * The method by which the package's own objects (pointers, views, definitions) describe themselves
  * in error messages: short, and never throwing. A registered symbol, so this module imports nothing.
  * @internal
+ * @ignore
  */
 export const kDescribe: unique symbol = Symbol.for("lune-ffi.describe") as never;
 
@@ -119,6 +124,7 @@ function describeObject(o: object): string {
  * throws, whatever the value does (a throwing `toString`, a Proxy, a revoked Proxy): it calls no
  * `toString` or `valueOf`, and anything else that throws gives `an object`.
  * @internal
+ * @ignore
  */
 export function _describe(v: unknown): string {
   const p = describePrimitive(v);
@@ -131,9 +137,26 @@ export function _describe(v: unknown): string {
 }
 
 /**
+ * Whether `o` is a plain object (`{...}` or a null-prototype object): what an options parameter takes.
+ * Never throws (a Proxy whose traps throw is not one).
+ * @internal
+ * @ignore
+ */
+export function _isPlainObject(o: unknown): o is Record<string, unknown> {
+  if (typeof o !== "object" || o === null) return false;
+  try {
+    const proto = Object.getPrototypeOf(o);
+    return proto === null || proto === Object.prototype;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The message of a bad argument: `fn: expected <what> for param, got <value>`, with the value
  * formatted by {@linkcode _describe}.
  * @internal
+ * @ignore
  */
 export function _argMessage(fn: string, param: string, expected: string, v: unknown): string {
   return `${fn}: expected ${expected} for ${param}, got ${_describe(v)}`;

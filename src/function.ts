@@ -8,7 +8,6 @@ import {
   _boundCallState,
   _compileCall,
   _denoDefinition,
-  _lazyCallState,
   _signature,
   _typeKey,
   type Signature,
@@ -161,17 +160,32 @@ export function fn(
   }
   if (args === undefined) {
     throw new TypeError(
-      `ffi.fn(target, ret, argTypes): missing the argument types (or pass one signature object ` +
-        `{ ret, args }), got ${_describe(retOrSignature)}`,
+      `ffi.fn(ptr, ret, argTypes): missing the argument types for argTypes, got ${_describe(argTypes)} ` +
+        `(or pass one signature object { ret, args } for ret, got ${_describe(retOrSignature)})`,
     );
   }
-  const pv = _toPointerValue(target, "the target of ffi.fn");
-  const addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
+  let addr: bigint;
+  let pv: Deno.PointerValue;
+  try {
+    pv = _toPointerValue(target, "ptr (the target) of ffi.fn()");
+    addr = pv === null ? 0n : BigInt(Deno.UnsafePointer.value(pv));
+  } catch (e) {
+    // Freed memory, a closed callback's pointer, or an object Deno does not take as a pointer value.
+    if (e instanceof FfiError) throw new FfiError(`ffi.fn(): ptr: ${e.message}`, { cause: e });
+    if (e instanceof TypeError && e.message.includes("ffi.fn()")) throw e;
+    throw new TypeError(`ffi.fn(): expected a function pointer for ptr, got ${_describe(target)}`, {
+      cause: e,
+    });
+  }
   if (addr < BigInt(NULL_PAGE)) {
-    throw new FfiError(`Cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`}`);
+    throw new FfiError(
+      `ffi.fn(): cannot call a function at ${addr === 0n ? "NULL" : `0x${addr.toString(16)}`} (ptr ${
+        _describe(target)
+      })`,
+    );
   }
   const label = name ?? `function at 0x${addr.toString(16)}`;
-  const sig = _signature(label, ret, args);
+  const sig = _signature(label, ret, args, "ffi.fn()");
   const raw = _rawOf(target);
   const gate = raw === null ? undefined : _callbackGate(raw);
   if (options !== undefined) {
@@ -264,9 +278,5 @@ function bind(label: string, sig: Signature, target: Deno.PointerValue): (...arg
     const bound = _boundCallState(_trampoline(tramp, _denoDefinition(sig)), _trampolineTarget(tramp, target));
     return _compileCall(label, sig, bound, true);
   }
-  const st = _lazyCallState(target);
-  const engine = _compileEngineCall(label, sig, sig.args.length, st);
-  engine.init(target);
-  st.f = engine.enter as (...args: unknown[]) => unknown;
-  return engine.fn;
+  return _compileEngineCall(label, sig, sig.args.length, target as Deno.PointerObject).fn;
 }

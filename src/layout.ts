@@ -6,7 +6,11 @@
  * @module
  */
 
-/** The size and alignment of one member, as the layout needs them. @internal */
+/**
+ * The size and alignment of one member, as the layout needs them.
+ * @internal
+ * @ignore
+ */
 export interface LayoutMember {
   readonly size: number;
   readonly align: number;
@@ -23,7 +27,11 @@ export interface LayoutOptions {
   readonly packed?: boolean;
 }
 
-/** Where each member goes, and the struct's own size and alignment. @internal */
+/**
+ * Where each member goes, and the struct's own size and alignment.
+ * @internal
+ * @ignore
+ */
 export interface Layout {
   /** Byte offset of each member; for a bitfield, the byte that holds its first bit. */
   readonly offsets: readonly number[];
@@ -44,6 +52,7 @@ export interface Layout {
  * Packed: every member at the next free byte (a bitfield at the next free bit, crossing units), and
  * alignment 1. Union: every member at 0, the size the largest member's rounded up to the alignment.
  * @internal
+ * @ignore
  */
 export function _layout(members: readonly LayoutMember[], options: LayoutOptions = {}): Layout {
   const packed = options.packed === true;

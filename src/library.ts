@@ -34,7 +34,7 @@ import {
 import { _Hold } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _native } from "./_native.ts";
-import { FfiError } from "./errors.ts";
+import { _isPlainObject, FfiError } from "./errors.ts";
 import { _rawFromPointerValue, type CType, type RawPointer } from "./pointer.ts";
 import type { CallArgs, CResult } from "./struct_types.ts";
 import {
@@ -106,7 +106,7 @@ function loaderError(): string {
 
 function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
-    throw new TypeError(`Invalid symbol name ${_describe(name)} for ${what}: expected a non-empty string`);
+    throw new TypeError(`Library.${what}(): expected a non-empty string for name, got ${_describe(name)}`);
   }
 }
 
@@ -158,7 +158,11 @@ export class Library {
   /** Nonblocking calls running the library's code: closing it waits for them to return. */
   readonly #hold = new _Hold();
 
-  /** @internal Use {@linkcode load}. */
+  /**
+   *  Use {@linkcode load}.
+   * @internal
+   * @ignore
+   */
   constructor(token: typeof kConstruct, name: string, path: string, handle: Deno.PointerObject) {
     if (token !== kConstruct) throw new TypeError("Library cannot be constructed directly: use ffi.load()");
     this.#name = name;
@@ -181,8 +185,13 @@ export class Library {
     return this.#handle !== null;
   }
 
-  #open(verb: string): Deno.PointerObject {
-    if (this.#handle === null) throw new FfiError(`Cannot ${verb}: library closed (${this.#name})`);
+  /** The handle; the FfiError of a closed library otherwise, naming the method `fn` when given. */
+  #open(verb: string, fn?: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new FfiError(
+        `${fn === undefined ? "C" : `${fn}: c`}annot ${verb}: library closed (${this.#name})`,
+      );
+    }
     return this.#handle;
   }
 
@@ -206,7 +215,7 @@ export class Library {
    */
   hasSymbol(name: string): boolean {
     checkName(name, "hasSymbol");
-    return this.#lookup(this.#open(`look up "${name}"`), name) !== null;
+    return this.#lookup(this.#open(`look up "${name}"`, "Library.hasSymbol()"), name) !== null;
   }
 
   /**
@@ -225,7 +234,7 @@ export class Library {
    */
   getSymbol(name: string): RawPointer | null {
     checkName(name, "getSymbol");
-    const p = this.#lookup(this.#open(`look up "${name}"`), name);
+    const p = this.#lookup(this.#open(`look up "${name}"`, "Library.getSymbol()"), name);
     return p === null ? null : _rawFromPointerValue(p);
   }
 
@@ -246,7 +255,7 @@ export class Library {
    * ```
    */
   listExports(): ExportInfo[] {
-    const handle = this.#open("list exports");
+    const handle = this.#open("list exports", "Library.listExports()");
     const dl = _native();
     const info = new BigUint64Array(6);
     if (dl.lffi_library_symtab(handle, info) !== 1) return [];
@@ -302,7 +311,7 @@ export class Library {
 
   /**
    * Calls C function `name` with the C signature `(argTypes) -> ret` and the arguments `args`,
-   * converted by the value rules (see API.md); the result is typed by {@linkcode CResult} (`number`
+   * converted by the value rules (see the guide, `docs/guide.md`); the result is typed by {@linkcode CResult} (`number`
    * for `"i32"`, `undefined` for `"void"`, `unknown` for a type name known only at run time). Any
    * string compiles as a type name: an unknown one is a `TypeError`. The binding is built on the first call and cached,
    * so later calls cost a few nanoseconds more than raw Deno FFI. Variadic functions are called with
@@ -478,6 +487,13 @@ export class Library {
     argTypes?: unknown,
     options?: CallOptions,
   ): (...args: never[]) => unknown {
+    if (argTypes === undefined && ret !== undefined && typeof ret !== "object") {
+      // The list form `fn(name, ret, argTypes)` without its argument types.
+      checkName(nameOrPrototype, "fn");
+      throw new TypeError(
+        `Library.fn(): expected an array of C types for argTypes (of ${nameOrPrototype}), got undefined`,
+      );
+    }
     if (argTypes === undefined) {
       // The prototype forms: `fn(prototype, options?)`.
       const sig = _toSignature(nameOrPrototype, "Library.fn()");
@@ -492,7 +508,7 @@ export class Library {
     }
     const name = nameOrPrototype as string;
     if (options !== undefined) {
-      const o = _callOptions(options, `Library.fn("${String(name)}")`);
+      const o = _callOptions(options, `Library.fn(${_describe(name)})`);
       if (o.nonblocking) return this.#nonblocking(name, ret, argTypes, o);
     }
     return this.#binding(name, ret, argTypes, "fn").fn;
@@ -520,8 +536,11 @@ export class Library {
    */
   // deno-lint-ignore no-explicit-any -- the bound functions' types are not known to the compiler
   bind(defs: { readonly [name: string]: unknown }): { [name: string]: (...args: any[]) => any } {
-    if (typeof defs !== "object" || defs === null) {
-      throw new TypeError(`Library.bind(): expected the result of ffi.cdef(), got ${_describe(defs)}`);
+    this.#open("bind functions", "Library.bind()");
+    if (!_isPlainObject(defs)) {
+      throw new TypeError(
+        `Library.bind(): expected the result of ffi.cdef() for defs, got ${_describe(defs)}`,
+      );
     }
     const out: { [name: string]: (...args: never[]) => unknown } = {};
     for (const [key, v] of Object.entries(defs)) {
@@ -616,8 +635,8 @@ export class Library {
     options: { errno: boolean },
   ): (...args: unknown[]) => Promise<unknown> {
     checkName(name, "fn");
-    this.#open(`bind "${name}"`);
-    const sig = _signature(name, ret, argTypes);
+    this.#open(`bind "${name}"`, "Library.fn()");
+    const sig = _signature(name, ret, argTypes, "Library.fn()");
     let f: ((...args: unknown[]) => Promise<unknown>) | null = null;
     let address: Deno.PointerValue = null;
     return _nonblockingFunction(name, sig, options, {
@@ -648,14 +667,14 @@ export class Library {
   /** The binding of (name, signature), built on first request. */
   #binding(name: string, ret: unknown, argTypes: unknown, method: string): Binding {
     checkName(name, method);
-    this.#open(`bind "${name}"`);
+    this.#open(`bind "${name}"`, `Library.${method}()`);
     let byName = this.#bindings.get(name);
     const spelled = spelledKey(ret, argTypes);
     if (byName !== undefined && spelled !== undefined) {
       const known = byName.get(spelled);
       if (known !== undefined) return known;
     }
-    const sig = _signature(name, ret, argTypes);
+    const sig = _signature(name, ret, argTypes, `Library.${method}()`);
     const resolved = _signatureKey(sig);
     if (byName === undefined) this.#bindings.set(name, byName = new Map());
     const same = byName.get(resolved);
@@ -668,12 +687,13 @@ export class Library {
     let fn: (...args: unknown[]) => unknown;
     let addr: Deno.PointerValue | undefined;
     let st: CallState | undefined;
+    // Bound now when the symbol is there (a missing symbol still throws only when called), so the
+    // wrapper's call state is final from the start and V8 inlines Deno's fast call into it (see
+    // `_boundCallState`). A trampoline is shared by every function of the signature; a direct
+    // binding is the symbol's own `Deno.dlopen`, made now instead of at the first call; an engine
+    // call's block points at the function from the start.
+    const found = this.#lookup(this.#open(`bind "${name}"`), name);
     if (route !== "engine") {
-      // Bound now when the symbol is there (a missing symbol still throws only when called), so the
-      // wrapper's call state is final from the start and V8 inlines Deno's fast call into it (see
-      // `_boundCallState`). A trampoline is shared by every function of the signature; a direct
-      // binding is the symbol's own `Deno.dlopen`, made now instead of at the first call.
-      const found = this.#lookup(this.#open(`bind "${name}"`), name);
       if (found !== null) {
         addr = found;
         if (route !== "direct") {
@@ -685,11 +705,13 @@ export class Library {
         }
       }
     }
-    st ??= _lazyCallState(undefined);
     if (route === "engine") {
-      engine = _compileEngineCall(name, sig, sig.args.length, st);
+      if (found !== null) addr = found;
+      engine = _compileEngineCall(name, sig, sig.args.length, found ?? _lazyCallState(undefined));
+      st = engine.st;
       fn = engine.fn;
     } else {
+      st ??= _lazyCallState(undefined);
       fn = _compileCall(name, sig, st, route !== "direct");
     }
     const b: Binding = {
@@ -836,12 +858,19 @@ function copyOut(addr: number, len: number): ArrayBuffer {
  * ```
  */
 export function load(path: string): Library {
+  return loadAs(path, "ffi.load()");
+}
+
+/** `load`, naming `fn` (`ffi.load()` or its alias `ffi.open()`) in its errors. */
+function loadAs(path: unknown, fn: string): Library {
   if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`Cannot load library ${_describe(path)}: expected a non-empty path or library name`);
+    throw new TypeError(
+      `${fn}: cannot load library ${_describe(path)}: expected a non-empty path or library name for path`,
+    );
   }
   const dl = _native();
   const handle = dl.lffi_library_open(cname(path));
-  if (handle === null) throw new FfiError(`Cannot load library "${path}": ${loaderError()}`);
+  if (handle === null) throw new FfiError(`${fn}: cannot load library "${path}": ${loaderError()}`);
   const p = dl.lffi_library_path(handle);
   const resolved = p === null ? "" : Deno.UnsafePointerView.getCString(p);
   return new Library(kConstruct, path, resolved !== "" ? resolved : path, handle);
@@ -869,5 +898,5 @@ export function open(path: string): Library {
     warned = true;
     console.warn("lune-ffi: ffi.open() is deprecated, use ffi.load() instead");
   }
-  return load(path);
+  return loadAs(path, "ffi.open()");
 }

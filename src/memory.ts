@@ -9,7 +9,7 @@ import { _intIn } from "./_values.ts";
 import {
   _baseOf,
   _checkRange,
-  _rawOf,
+  _rawOfArg,
   _span,
   type CType,
   kToRaw,
@@ -26,7 +26,7 @@ import { _describe } from "./types.ts";
 const K_TO_RAW: typeof kToRaw = kToRaw;
 
 function rawArg(p: unknown, fn: string, name: string): RawPointer {
-  const raw = _rawOf(p);
+  const raw = _rawOfArg(p, fn, name);
   if (raw === null) {
     throw new TypeError(
       `${fn}: ${name} must be a RawPointer, TypedPointer, StructView or Buffer, got ${_describe(p)}`,
@@ -102,11 +102,16 @@ export function write(ptr: PointerLike, offset: number, ctype: CType, value: unk
  * The bytes of a JS ArrayBuffer or view, or null for anything else (a TypedPointer is a typed array
  * too, but a pointer first: its bounds are its allocation's).
  */
-function jsBytes(x: unknown): Uint8Array | null {
+function jsBytes(x: unknown, param: string): Uint8Array | null {
   if (typeof x !== "object" || x === null || K_TO_RAW in x) return null;
+  const buf = x instanceof ArrayBuffer ? x : ArrayBuffer.isView(x) ? x.buffer : null;
+  if (buf === null) return null;
+  if ((buf as ArrayBuffer).detached) {
+    throw new TypeError(`ffi.copy(): ${param} is ${_describe(x)}, whose ArrayBuffer is detached`);
+  }
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  return null;
+  const v = x as ArrayBufferView;
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 function jsRange(bytes: Uint8Array, n: number, side: string): Uint8Array {
@@ -148,8 +153,8 @@ export function copy(
   len: number,
 ): void {
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
-  const dJs = dst instanceof RawPointer ? null : jsBytes(dst);
-  const sJs = src instanceof RawPointer ? null : jsBytes(src);
+  const dJs = dst instanceof RawPointer ? null : jsBytes(dst, "dst");
+  const sJs = src instanceof RawPointer ? null : jsBytes(src, "src");
   if (dJs === null && sJs === null) {
     const d = dst instanceof RawPointer ? dst : rawArg(dst, "ffi.copy()", "dst");
     const s = src instanceof RawPointer ? src : rawArg(src, "ffi.copy()", "src");

@@ -86,26 +86,41 @@ export interface Span {
   hi: number;
 }
 
-/** A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`. @internal */
+/**
+ * A managed pointer at `off` in `chunk`, bounded by `[lo, hi)`.
+ * @internal
+ * @ignore
+ */
 export let _makeManaged: (c: Chunk, off: number, lo: number, hi: number) => RawPointer;
 /**
  * An unmanaged pointer to an address (a safe integer); `nullDerived` when it was computed from a
  * pointer on the first page, which keeps every access through it refused. @internal
+ * @ignore
  */
 export let _rawFromAddr: (addr: number, nullDerived?: boolean) => RawPointer;
-/** An unmanaged pointer from a Deno pointer value (as C returns them). @internal */
+/**
+ * An unmanaged pointer from a Deno pointer value (as C returns them).
+ * @internal
+ * @ignore
+ */
 export let _rawFromPointerValue: (p: Deno.PointerValue) => RawPointer;
-/** The internals of a pointer; throws if its memory was freed. @internal */
-export let _span: (p: RawPointer) => Span;
+/**
+ * The internals of a pointer; throws if its memory was freed.
+ * @internal
+ * @ignore
+ */
+export let _span: (p: RawPointer, what?: string) => Span;
 /**
  * Checks an access of `len` bytes at `offset` that native code will make, returning its offset from
  * the base ({@linkcode _baseOf}): bounds, liveness and the first page. @internal
+ * @ignore
  */
-export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string) => number;
+export let _checkRange: (p: RawPointer, offset: number, len: number, verb: string, fn?: string) => number;
 /**
  * The Deno pointer a pointer's offsets count from (use after {@linkcode _checkRange}, which checks
  * that the memory is alive): the chunk's start, or null (address 0) for an unmanaged pointer whose
  * offsets are then addresses, or the exact pointer of an address above 2^53. @internal
+ * @ignore
  */
 export let _baseOf: (p: RawPointer) => Deno.PointerValue;
 
@@ -251,7 +266,7 @@ export class RawPointer {
 
   /** `read` of unmanaged memory, of the other types, and every refused read. */
   #readSlow(offset: unknown, ctype: unknown): unknown {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.read()", "ctype");
     const o = this.#at(offset, codec.size, "read", codec.name);
     const c = this.#c;
     if (c === null) return codec.read(null, this.#nbase(), o);
@@ -289,7 +304,7 @@ export class RawPointer {
 
   /** `write` of unmanaged memory, of the other types, and every refused write. */
   #writeSlow(offset: unknown, ctype: unknown, value: unknown): void {
-    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype);
+    const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.write()", "ctype");
     const o = this.#at(offset, codec.size, "write", codec.name);
     const c = this.#c;
     const base = c !== null ? null : this.#nbase();
@@ -424,12 +439,20 @@ export class RawPointer {
     return (this.#x = pv);
   }
 
-  /** Whether this unmanaged pointer was computed from one on the first page. @internal */
+  /**
+   * Whether this unmanaged pointer was computed from one on the first page.
+   * @internal
+   * @ignore
+   */
   _nullDerived(): boolean {
     return this.#c === null && (this.#lo === 1 || (this.#x === undefined && this.#o < _NULL_PAGE));
   }
 
-  /** Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged). @internal */
+  /**
+   * Bytes from here to the end of the allocation (managed), or `Infinity` (unmanaged).
+   * @internal
+   * @ignore
+   */
   _bytesLeft(): number {
     return this.#c === null ? Infinity : this.#hi - this.#o;
   }
@@ -440,12 +463,12 @@ export class RawPointer {
    * the exact pointer of an address above 2^53). `type`
    * names what is accessed in messages (`null`: "`size` bytes").
    */
-  #at(offset: unknown, size: number, verb: string, type: string | null): number {
+  #at(offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
     const c = this.#c;
     if (typeof offset !== "number" || !Number.isInteger(offset)) {
       return fail(
         new TypeError(
-          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${
             _describe(offset)
           }: expected an integer offset`,
         ),
@@ -458,14 +481,16 @@ export class RawPointer {
     if (!Number.isSafeInteger(offset)) {
       return fail(
         new RangeError(
-          `${fnOf(verb)}: cannot ${verb} ${type ?? `${size} bytes`} at offset ${offset}: not a safe integer`,
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${
+            type ?? `${size} bytes`
+          } at offset ${offset}: not a safe integer`,
         ),
       );
     }
     if (c !== null) {
       const o = this.#o + offset;
       if (o >= this.#lo && o + size <= this.#hi) return o;
-      return fail(this.#outOfBounds(verb, type, offset, size));
+      return fail(this.#outOfBounds(verb, type, offset, size, fn));
     }
     const x = this.#x;
     const a = this.#o + offset;
@@ -476,7 +501,7 @@ export class RawPointer {
       if (exact >= BigInt(_NULL_PAGE)) return offset;
       return fail(
         new FfiError(
-          `${fnOf(verb)}: cannot ${verb} ${
+          `${(fn ?? fnOf(verb))}: cannot ${verb} ${
             type ?? `${size} bytes`
           } at offset ${offset}: address ${exact} is a null pointer access`,
         ),
@@ -490,16 +515,17 @@ export class RawPointer {
     if ((a >= 0 && a < _NULL_PAGE) || nullBase) {
       return fail(
         new FfiError(
-          `${
-            fnOf(verb)
-          }: cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
+          `${(fn ??
+            fnOf(
+              verb,
+            ))}: cannot ${verb} ${what} at offset ${offset}: address ${a} is a null pointer access ` +
             `(the pointer is at ${this.#o}, on the first page)`,
         ),
       );
     }
     return fail(
       new RangeError(
-        `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`,
+        `${(fn ?? fnOf(verb))}: cannot ${verb} ${what} at offset ${offset}: address ${a} is out of range`,
       ),
     );
   }
@@ -509,11 +535,13 @@ export class RawPointer {
     return this.#c === null && this.#x !== undefined && this.#o > MAX_SAFE ? this.#x : null;
   }
 
-  #outOfBounds(verb: string, type: string | null, offset: number, size: number): RangeError {
+  #outOfBounds(verb: string, type: string | null, offset: number, size: number, fn?: string): RangeError {
     const start = this.#o - this.#lo;
     const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
-      `${fnOf(verb)}: cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
+      `${
+        fn ?? fnOf(verb)
+      }: cannot ${verb} ${what} at offset ${offset}: the pointer is at byte ${start} of an ` +
         `allocation of ${this.#hi - this.#lo} bytes`,
     );
   }
@@ -589,12 +617,12 @@ export class RawPointer {
       if (typeof a === "number") return wide(null, a, 0, 0, p);
       return a <= BigInt(MAX_SAFE) ? wide(null, Number(a), 0, 0, p) : wide(null, Number(a), 0, 0, p);
     };
-    _span = (p) => {
+    _span = (p, what) => {
       const c = p.#c;
-      if (c !== null && !c.alive()) throw c.deadError("use this pointer");
+      if (c !== null && !c.alive()) throw c.deadError(what ?? "use this pointer");
       return { chunk: c, off: p.#o, lo: p.#lo, hi: p.#hi };
     };
-    _checkRange = (p, offset, len, verb) => p.#at(offset, len, verb, null);
+    _checkRange = (p, offset, len, verb, fn) => p.#at(offset, len, verb, null, fn);
     _baseOf = (p) => p.#c !== null ? p.#c.ptr : p.#nbase();
     isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
@@ -710,12 +738,12 @@ function fail(e: unknown): never {
 function offsetError(bytes: unknown, what = "the offset"): Error {
   if (typeof bytes === "number" && Number.isInteger(bytes)) {
     return new RangeError(
-      `RawPointer.offset(): ${what} ${bytes} is not a safe integer: a number would round it; ` +
+      `RawPointer.offset()/add(): ${what} ${bytes} (bytes) is not a safe integer: a number would round it; ` +
         `use ffi.ptr() with a bigint address`,
     );
   }
   return new TypeError(
-    `RawPointer.offset(): bytes must be an integer number of bytes, got ${_describe(bytes)}`,
+    `RawPointer.offset()/add(): bytes must be an integer number of bytes, got ${_describe(bytes)}`,
   );
 }
 
@@ -724,6 +752,7 @@ function offsetError(bytes: unknown, what = "the offset"): Error {
  * `[kToRaw]()` method returns must be a real RawPointer: a forged object is a TypeError, never an
  * address.
  * @internal
+ * @ignore
  */
 export function _rawOf(x: unknown): RawPointer | null {
   if (x instanceof RawPointer) return x;
@@ -735,6 +764,24 @@ export function _rawOf(x: unknown): RawPointer | null {
     );
   }
   return null;
+}
+
+/**
+ * {@linkcode _rawOf} for parameter `param` of the public function `fn`: the error of a pointer-like
+ * value that cannot give its pointer (a closed callback, a forged `kToRaw`) names them.
+ * @internal
+ * @ignore
+ */
+export function _rawOfArg(x: unknown, fn: string, param: string): RawPointer | null {
+  try {
+    return _rawOf(x);
+  } catch (e) {
+    if (e instanceof FfiError) {
+      throw new FfiError(`${fn}: ${param} ${_describe(x)}: ${e.message}`, { cause: e });
+    }
+    if (e instanceof TypeError) throw new TypeError(`${fn}: ${param}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 function isDenoPointer(x: unknown): x is Deno.PointerObject {
@@ -750,7 +797,11 @@ function isDenoPointer(x: unknown): x is Deno.PointerObject {
 const closedCallbackPointers: WeakSet<object> = new WeakSet();
 let anyClosedCallback = false;
 
-/** Records `p` as the pointer of a closed callback. @internal */
+/**
+ * Records `p` as the pointer of a closed callback.
+ * @internal
+ * @ignore
+ */
 export function _markClosedCallback(p: object): void {
   anyClosedCallback = true;
   closedCallbackPointers.add(p);
@@ -774,6 +825,7 @@ function notAPointer(x: unknown, what: string): TypeError {
  * value, or null for 0); a TypeError naming `what` for anything else. Approximate above 2^53: see
  * {@linkcode _toPointerValue} for the exact value.
  * @internal
+ * @ignore
  */
 export function _addrOf(x: unknown, what: string): number {
   if (x === null) return 0;
@@ -784,7 +836,14 @@ export function _addrOf(x: unknown, what: string): number {
     refuseClosedCallback(raw, what);
     return raw.addr;
   }
-  if (isDenoPointer(x)) return _native().lffi_mem_addr(x);
+  if (isDenoPointer(x)) {
+    try {
+      return _native().lffi_mem_addr(x);
+    } catch {
+      // A null-prototype object that is not a Deno pointer value: Deno's own error names nothing.
+      throw notAPointer(x, what);
+    }
+  }
   throw notAPointer(x, what);
 }
 
@@ -792,6 +851,7 @@ export function _addrOf(x: unknown, what: string): number {
  * The Deno pointer value of a pointer-like value, for calls into C; a TypeError naming `what`
  * for anything else.
  * @internal
+ * @ignore
  */
 export function _toPointerValue(x: unknown, what: string): Deno.PointerValue {
   if (x === null) return null;
@@ -856,7 +916,7 @@ export function ptr(addr: number | bigint): RawPointer {
  */
 export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean {
   if (p === null || p === undefined) return true;
-  const raw = _rawOf(p);
+  const raw = _rawOfArg(p, "ffi.isNull()", "ptr");
   if (raw !== null) return raw.isNull;
   return _addrOf(p, "ffi.isNull() ptr") === 0;
 }
@@ -875,7 +935,7 @@ export function isNull(p: PointerLike | Deno.PointerValue | undefined): boolean 
  * ```
  */
 export function toRaw(x: PointerLike): RawPointer {
-  const raw = _rawOf(x);
+  const raw = _rawOfArg(x, "ffi.toRaw()", "x");
   if (raw === null) {
     throw new TypeError(`ffi.toRaw(): x must be a pointer-like value, got ${_describe(x)}`);
   }
@@ -948,20 +1008,29 @@ const CODECS: Record<string, Codec> = { ..._SCALAR_CODECS, pointer: pointerCodec
 /** Every name and alias → its codec, filled on first use of each name. */
 const BY_NAME: Map<string, Codec> = new Map();
 
-/** The codec of a primitive type name or alias; a TypeError naming it when unknown. @internal */
-export function _codecOf(name: string): Codec {
+/**
+ * The codec of a primitive type name or alias; a TypeError naming it when unknown.
+ * @internal
+ * @ignore
+ */
+export function _codecOf(name: string, fn?: string, param?: string): Codec {
   const c = BY_NAME.get(name);
   if (c !== undefined) return c;
-  const codec = CODECS[_primitiveOrThrow(name).name];
+  const codec = CODECS[_primitiveOrThrow(name, "type", fn, param).name];
   BY_NAME.set(name, codec);
   return codec;
 }
 
-/** The codec of any C type: a primitive name or alias, or a struct definition. @internal */
-export function _resolveCodec(ctype: unknown): Codec {
+/**
+ * The codec of any C type: a primitive name or alias, or a struct definition; a TypeError naming
+ * the function `fn` and its parameter `param` when it is none.
+ * @internal
+ * @ignore
+ */
+export function _resolveCodec(ctype: unknown, fn?: string, param?: string): Codec {
   if (ctype === lastType) return lastCodec;
   if (typeof ctype === "string") {
-    const codec = _codecOf(ctype);
+    const codec = _codecOf(ctype, fn, param);
     lastType = ctype;
     return (lastCodec = codec);
   }
@@ -972,7 +1041,7 @@ export function _resolveCodec(ctype: unknown): Codec {
   }
   // A function type (a Signature from ffi.cdef) is a function pointer.
   if (_isFunctionType(ctype)) return _codecOf("pointer");
-  return _codecOf(ctype as string); // throws the TypeError naming it
+  return _codecOf(ctype as string, fn, param); // throws the TypeError naming it
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { _resolveCodec, type CType } from "./pointer.ts";
  * ```
  */
 export function sizeof(ctype: CType): number {
-  return _resolveCodec(ctype).size;
+  return _resolveCodec(ctype, "ffi.sizeof()", "ctype").size;
 }
 
 /**
@@ -40,5 +40,5 @@ export function sizeof(ctype: CType): number {
  * ```
  */
 export function alignof(ctype: CType): number {
-  return _resolveCodec(ctype).align;
+  return _resolveCodec(ctype, "ffi.alignof()", "ctype").align;
 }

@@ -5,7 +5,7 @@
  */
 
 import { _text, _textUpToNul } from "./_chars.ts";
-import { _rawOf, _span, type PointerLike } from "./pointer.ts";
+import { _rawOfArg, _span, type PointerLike } from "./pointer.ts";
 import { _describe } from "./errors.ts";
 
 /**
@@ -32,14 +32,19 @@ import { _describe } from "./errors.ts";
  * ```
  */
 export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: number): string {
-  if (len !== undefined && (typeof len !== "number" || !Number.isInteger(len) || len < 0)) {
-    throw new RangeError(`ffi.string(): the length must be a non-negative integer, got ${_describe(len)}`);
+  if (len !== undefined && typeof len !== "number") {
+    throw new TypeError(`ffi.string(): len must be a number, got ${_describe(len)}`);
+  }
+  if (len !== undefined && (!Number.isInteger(len) || len < 0)) {
+    throw new RangeError(`ffi.string(): len must be a non-negative integer, got ${_describe(len)}`);
   }
   let window: Uint8Array;
-  const raw = _rawOf(ptr);
+  const raw = _rawOfArg(ptr, "ffi.string()", "ptr");
   if (raw !== null) {
-    if (raw.isNull) throw new TypeError("ffi.string(): cannot read text at a NULL pointer");
-    const s = _span(raw); // the freed-memory error after a reset
+    if (raw.isNull) {
+      throw new TypeError(`ffi.string(): cannot read text at a NULL pointer (ptr ${_describe(ptr)})`);
+    }
+    const s = _span(raw, "use ptr in ffi.string()"); // the freed-memory error after a reset
     if (s.chunk === null) {
       if (ArrayBuffer.isView(ptr) && len === undefined) {
         window = new Uint8Array(ptr.buffer, ptr.byteOffset, ptr.byteLength);
@@ -59,6 +64,11 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
       // A char array reads up to its own end, not its allocation's.
       if (len === undefined && ArrayBuffer.isView(ptr)) window = window.subarray(0, ptr.byteLength);
     }
+  } else if (
+    (ptr instanceof ArrayBuffer && ptr.detached) ||
+    (ArrayBuffer.isView(ptr) && (ptr.buffer as ArrayBuffer).detached)
+  ) {
+    throw new TypeError(`ffi.string(): ptr is ${_describe(ptr)}, whose ArrayBuffer is detached`);
   } else if (ArrayBuffer.isView(ptr)) {
     window = new Uint8Array(ptr.buffer, ptr.byteOffset, ptr.byteLength);
   } else if (ptr instanceof ArrayBuffer) {
@@ -66,12 +76,12 @@ export function string(ptr: PointerLike | ArrayBufferView | ArrayBuffer, len?: n
   } else {
     throw new TypeError(
       `ffi.string(): expected a pointer-like value (RawPointer, TypedPointer, StructView, Buffer) or a typed ` +
-        `array, got ${_describe(ptr)}`,
+        `array for ptr, got ${_describe(ptr)}`,
     );
   }
   if (len !== undefined) {
     if (len > window.length) {
-      throw new RangeError(`ffi.string(): cannot read ${len} bytes: only ${window.length} are in bounds`);
+      throw new RangeError(`ffi.string(): cannot read len ${len} bytes: only ${window.length} are in bounds`);
     }
     return _text(window.subarray(0, len));
   }

@@ -13,7 +13,7 @@
 
 import { type Codec, kCodec } from "./_codec.ts";
 import { _buildCodec, type FieldInfo, type StructCodec } from "./_struct_codec.ts";
-import { _describe } from "./errors.ts";
+import { _describe, _isPlainObject } from "./errors.ts";
 import { _layout } from "./layout.ts";
 import { _codecOf, type FieldName, type FieldSpec, type StructType } from "./pointer.ts";
 import { _buildViewClass, type ViewCtor } from "./struct_view.ts";
@@ -57,7 +57,11 @@ const BITFIELD_TYPES = new Set([
   "usize",
 ]);
 
-/** The anonymous struct and union members of a definition, at their offsets. @internal */
+/**
+ * The anonymous struct and union members of a definition, at their offsets.
+ * @internal
+ * @ignore
+ */
 export let _anonymousMembers: (
   def: StructDefinition,
 ) => readonly { readonly offset: number; readonly def: StructDefinition }[];
@@ -509,7 +513,31 @@ export function struct<F extends readonly FieldSpec[]>(
   fields: F,
   options?: StructOptions,
 ): StructDefinition<F> {
+  checkOptions(options, "ffi.struct()");
   return new StructDefinition(fields, options === undefined ? undefined : { ...options, union: false });
+}
+
+/** The options of `ffi.struct`/`ffi.union`: `undefined`, or an object whose only key is `packed`. */
+function checkOptions(options: unknown, fn: string): void {
+  if (options === undefined) return;
+  if (!_isPlainObject(options)) {
+    throw new TypeError(
+      `${fn}: expected an options object ({ packed: true }) for options, got ${_describe(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "packed") {
+      throw new TypeError(
+        `${fn}: unknown option ${JSON.stringify(key)} in options ${
+          _describe(options)
+        }: the only option is packed`,
+      );
+    }
+  }
+  const packed = (options as { packed?: unknown }).packed;
+  if (packed !== undefined && typeof packed !== "boolean") {
+    throw new TypeError(`${fn}: option packed must be a boolean, got ${_describe(packed)} in options`);
+  }
 }
 
 /**
@@ -536,5 +564,6 @@ export function union<F extends readonly FieldSpec[]>(
   fields: F,
   options?: StructOptions,
 ): StructDefinition<F> {
+  checkOptions(options, "ffi.union()");
   return new StructDefinition(fields, { ...options, union: true });
 }

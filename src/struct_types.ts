@@ -151,7 +151,7 @@ export type LooseStructView = AnyFields & { [kToRaw](): RawPointer };
  *   into an `i64`, `null` into a pointer, a plain object into a nested struct) are written
  *   `Object.assign(view, { ... })`, which the run time checks as usual.
  * - **without `as const`** (field names typed `string`): {@linkcode LooseStructView}, any property
- *   of type `any`, so every write API.md allows compiles as written.
+ *   of type `any`, so every write the value rules allow compiles as written.
  *
  * @example Precise (`as const`)
  * ```ts

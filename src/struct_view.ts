@@ -34,7 +34,7 @@ import { _argMessage, FfiError, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
-  _rawOf,
+  _rawOfArg,
   _span,
   kToRaw,
   type PointerLike,
@@ -70,7 +70,11 @@ const kSub: unique symbol = Symbol("lune-ffi.view.sub");
 /** On each definition's view prototype: the definition's codec. */
 const kDef: unique symbol = Symbol("lune-ffi.view.def");
 
-/** The slots of a view. @internal */
+/**
+ * The slots of a view.
+ * @internal
+ * @ignore
+ */
 export interface Slots {
   [kC]: Chunk;
   [kO]: number;
@@ -81,10 +85,18 @@ export interface Slots {
   [kDef]: StructCodec;
 }
 
-/** A definition's view class. @internal */
+/**
+ * A definition's view class.
+ * @internal
+ * @ignore
+ */
 export type ViewCtor = new (c: Chunk, o: number, managed: boolean, lo: number, hi: number) => Slots;
 
-/** Whether `x` is a StructView (of any definition). @internal */
+/**
+ * Whether `x` is a StructView (of any definition).
+ * @internal
+ * @ignore
+ */
 export function _isView(x: unknown): boolean {
   return typeof x === "object" && x !== null && kViewSource in x;
 }
@@ -469,6 +481,7 @@ function nestedAccessor(off: number, f: FieldInfo): Accessor {
  * on a shared prototype. Each kind of field gets its accessor from `accessorOf`, the one place to
  * extend for a new kind.
  * @internal
+ * @ignore
  */
 export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]): ViewCtor {
   // A null-prototype prototype: no inherited `toString`, `constructor` or `__proto__` to shadow or be
@@ -554,7 +567,7 @@ export function view<F extends readonly FieldSpec[]>(
   ptr: PointerLike,
   def: StructType<F>,
 ): StructView<F> {
-  const raw = _rawOf(ptr);
+  const raw = _rawOfArg(ptr, "ffi.view()", "ptr");
   if (raw === null) throw new TypeError(_argMessage("ffi.view()", "ptr", "a pointer-like value", ptr));
   const codec = structCodecOf(def);
   if (codec === null) throw new TypeError(_argMessage("ffi.view()", "def", "a struct definition", def));
@@ -567,11 +580,15 @@ function structCodecOf(def: unknown): StructCodec | null {
   return typeof codec.makeView === "function" ? codec : null;
 }
 
-/** A view of `def` at a RawPointer: checked against managed bounds, or over unmanaged memory. @internal */
+/**
+ * A view of `def` at a RawPointer: checked against managed bounds, or over unmanaged memory.
+ * @internal
+ * @ignore
+ */
 export function _viewOf(raw: RawPointer, def: object, fn: string): StructView {
   const codec = structCodecOf(def)!;
   const size = codec.size;
-  const s = _span(raw);
+  const s = _span(raw, `use ptr in ${fn}`);
   if (s.chunk !== null) {
     if (s.off < s.lo || s.off + size > s.hi) {
       throw new RangeError(

@@ -208,12 +208,20 @@ export class TypedPointer<T = unknown, I = T> {
    */
   add(n: number): TypedPointer<T, I> {
     if (typeof n !== "number" || !Number.isInteger(n)) {
-      throw new TypeError(`Cannot add ${_describe(n)} to a TypedPointer: expected an integer element count`);
+      throw new TypeError(`TypedPointer.add(): expected an integer element count for n, got ${_describe(n)}`);
     }
     const s = st(this);
     const stride = s.elem.stride;
     const count = s.count === undefined ? undefined : Math.max(0, s.count - n);
     const off = s.off + n * stride;
+    if (!Number.isSafeInteger(off)) {
+      throw new RangeError(
+        `TypedPointer.add(): n ${
+          _describe(n)
+        } elements of ${stride} bytes take the address out of the safe ` +
+          `integers: a number would round it`,
+      );
+    }
     const c = s.chunk;
     if (c === null) {
       const nullDerived = s.lo === 1 || s.off < _NULL_PAGE;
@@ -375,8 +383,12 @@ const numericHandler: ProxyHandler<TypedPointer> = {
 const elemCache = new Map<PrimitiveName, Elem>();
 const structElems = new WeakMap<object, Elem>();
 
-/** The element info of a C type (name, alias or struct definition). @internal */
-export function _elemOf(ctype: unknown): Elem {
+/**
+ * The element info of a C type (name, alias or struct definition).
+ * @internal
+ * @ignore
+ */
+export function _elemOf(ctype: unknown, fn?: string): Elem {
   if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
     let e = structElems.get(ctype);
     if (e === undefined) {
@@ -394,10 +406,14 @@ export function _elemOf(ctype: unknown): Elem {
     }
     return e;
   }
-  const info = _primitiveOrThrow(ctype);
+  const info = _primitiveOrThrow(ctype, "type", fn, "ctype");
   let e = elemCache.get(info.name);
   if (e === undefined) {
-    if (info.name === "void") throw new TypeError("Cannot make a TypedPointer to void: it has no size");
+    if (info.name === "void") {
+      throw new TypeError(
+        `${fn ?? "ffi.cast()"}: cannot make a TypedPointer to void for ctype: it has no size`,
+      );
+    }
     const fast = _fastShape(info.name, TypedPointer.prototype);
     e = Object.freeze({
       name: info.name,
@@ -417,6 +433,7 @@ export function _elemOf(ctype: unknown): Elem {
  * A TypedPointer over `chunk` (or at the address `off` when `chunk` is null): the typed-array shape
  * when it can be, else the Proxy shape.
  * @internal
+ * @ignore
  */
 export function _makeTyped(
   elem: Elem,
@@ -447,9 +464,10 @@ export function _makeTyped(
  * unmanaged memory when its size is known and JS can view it, else read natively (first page refused
  * on access).
  * @internal
+ * @ignore
  */
 export function _castRaw(raw: RawPointer, elem: Elem, count: number | undefined, fn: string): TypedPointer {
-  const s = _span(raw);
+  const s = _span(raw, `use ptr in ${fn}`);
   const stride = elem.stride;
   if (s.chunk !== null) {
     const left = s.hi - s.off;

@@ -136,7 +136,7 @@ export interface PrimitiveInfo {
 }
 
 const byName: Map<string, PrimitiveInfo> = new Map();
-/** The seed's names and aliases (what `typeNames` lists) come first; C's one-word spellings after. */
+/** Lune's names and aliases (what `typeNames` lists) come first; C's one-word spellings after. */
 const cWords: Map<string, PrimitiveInfo> = new Map();
 const infoOf: Map<PrimitiveName, PrimitiveInfo> = new Map();
 for (const p of PRIMITIVES) {
@@ -215,6 +215,7 @@ function baseType(words: readonly string[]): PrimitiveName | undefined {
  * Looks up a type name: a canonical name, an alias or a C spelling (`"unsigned int"`, `"uint8_t"`,
  * `"const char *"`, `"struct tm*"`); `undefined` when it names no primitive.
  * @internal
+ * @ignore
  */
 export function _primitive(name: string): PrimitiveInfo | undefined {
   return byName.get(name) ?? cSpelling(name);
@@ -223,12 +224,16 @@ export function _primitive(name: string): PrimitiveInfo | undefined {
 /**
  * Looks up a primitive type name or alias, throwing a `TypeError` that names it when it is unknown.
  * @internal
+ * @ignore
  */
-export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
+export function _primitiveOrThrow(name: unknown, what = "type", fn?: string, param?: string): PrimitiveInfo {
   const info = typeof name === "string" ? _primitive(name) : undefined;
   if (info === undefined) {
+    const head = fn === undefined
+      ? `Unknown C ${what} ${_describe(name)}`
+      : `${fn}: unknown C ${what} ${_describe(name)} for ${param ?? "ctype"}`;
     throw new TypeError(
-      `Unknown C ${what} ${_describe(name)}: expected one of ${
+      `${head}: expected one of ${
         [...byName.keys()].join(", ")
       }, a C spelling of one (unsigned int, uint8_t, const char*, int*), or a struct definition`,
     );
@@ -240,6 +245,7 @@ export function _primitiveOrThrow(name: unknown, what = "type"): PrimitiveInfo {
  * Whether `x` is a C function type (a Signature `{ ret, args }`, as `ffi.cdef` gives for a prototype or a
  * function-pointer typedef): as the type of a field, an argument or a result, a pointer to such a function.
  * @internal
+ * @ignore
  */
 export function _isFunctionType(x: unknown): boolean {
   return typeof x === "object" && x !== null && "ret" in x && Array.isArray((x as { args?: unknown }).args) &&
@@ -249,5 +255,9 @@ export function _isFunctionType(x: unknown): boolean {
 /** Every accepted primitive type name, aliases included. */
 export const typeNames: readonly CTypeName[] = Object.freeze([...byName.keys()] as CTypeName[]);
 
-/** @internal Formats any value for an error message (the one formatter: see `errors.ts`). */
+/**
+ *  Formats any value for an error message (the one formatter: see `errors.ts`).
+ * @internal
+ * @ignore
+ */
 export { _describe } from "./errors.ts";

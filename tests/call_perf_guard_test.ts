@@ -5,39 +5,14 @@
  * plain one. Best of several runs, each loop its own function, after a warm-up.
  */
 
-import assert from "node:assert/strict";
+import { assertWithin, guard, nsPer } from "./_timing.ts";
 import * as ffi from "../mod.ts";
 import { FIXTURE } from "./_fixture.ts";
 
 const N = 1000;
 const CALLS = 100;
 
-function nsPerCall(loops: Record<string, (n: number) => number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  let sink = 0;
-  for (const [name, loop] of Object.entries(loops)) {
-    for (let w = 0; w < 1000; w++) sink += loop(N);
-    let best = Infinity;
-    for (let t = 0; t < 15; t++) {
-      const start = performance.now();
-      for (let c = 0; c < CALLS; c++) sink += loop(N);
-      best = Math.min(best, performance.now() - start);
-    }
-    out[name] = best * 1e6 / (N * CALLS);
-  }
-  assert.ok(Number.isFinite(sink));
-  return out;
-}
-
-function assertWithin(ns: Record<string, number>, ours: string, baseline: string, max: number): void {
-  const ratio = ns[ours] / ns[baseline];
-  assert.ok(
-    ratio <= max,
-    `${ours}: ${ratio.toFixed(2)}x ${baseline} (limit ${max}x; ns ${JSON.stringify(ns)})`,
-  );
-}
-
-Deno.test("calls: 7 x i32 + 2 x f64 near raw Deno, a pointer call near a named one, vec2_dot near add", () => {
+guard("calls: 7 x i32 + 2 x f64 near raw Deno, a pointer call near a named one, vec2_dot near add", () => {
   const I7F2 = ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "f64", "f64"] as const;
   const raw = Deno.dlopen(FIXTURE, {
     fx_sum_7_i32_2_f64: { parameters: [...I7F2], result: "f64" },
@@ -51,33 +26,38 @@ Deno.test("calls: 7 x i32 + 2 x f64 near raw Deno, a pointer call near a named o
   const dot = lib.fn("fx_vec2_dot", "f64", [Vec2, Vec2]);
   const a = { x: 1, y: 2 };
   const b = { x: 3, y: 4 };
-  const ns = nsPerCall({
-    rawSum9(n) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += rawSum9(i, 2, 3, 4, 5, 6, 7, 0.5, 1);
-      return s;
+  const ns = nsPer(
+    {
+      rawSum9(n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += rawSum9(i, 2, 3, 4, 5, 6, 7, 0.5, 1);
+        return s;
+      },
+      sum9(n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += sum9(i, 2, 3, 4, 5, 6, 7, 0.5, 1) as number;
+        return s;
+      },
+      add(n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s = add(s & 0xffff, 1) as number;
+        return s;
+      },
+      addByPtr(n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s = addByPtr(s & 0xffff, 1) as number;
+        return s;
+      },
+      dot(n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += dot(a, b) as number;
+        return s;
+      },
     },
-    sum9(n) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += sum9(i, 2, 3, 4, 5, 6, 7, 0.5, 1) as number;
-      return s;
-    },
-    add(n) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s = add(s & 0xffff, 1) as number;
-      return s;
-    },
-    addByPtr(n) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s = addByPtr(s & 0xffff, 1) as number;
-      return s;
-    },
-    dot(n) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += dot(a, b) as number;
-      return s;
-    },
-  });
+    N,
+    CALLS,
+    1000,
+  );
   raw.close();
   if (Deno.env.get("CALL_GUARD_VERBOSE")) console.log(ns);
   assertWithin(ns, "sum9", "rawSum9", 2); // [1.0-1.35x]

@@ -409,7 +409,7 @@ Deno.test("call() throws a TypeError naming an unknown or misplaced type", () =>
   assert.throws(() => fx.call("fx_add_i32", "int33" as ffi.CType, []), /int33/);
   assert.throws(
     () => fx.call("fx_add_i32", "i32", ["i32", "nope" as ffi.CType], 1, 2),
-    /Unknown C type "nope" for argument 1 of fx_add_i32/,
+    /Unknown C type "nope" for argTypes\[1\] of Library\.call\(\) \(argument 1 of fx_add_i32\)/,
   );
   assert.throws(() => fx.call("fx_add_i32", "i32", ["void"], 1), /void/);
   assert.throws(() => fx.call("fx_add_i32", "i32", "i32" as unknown as ffi.CType[], 1), TypeError);

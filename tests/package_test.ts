@@ -293,3 +293,23 @@ Deno.test("the shipped binary is what the sources build: a rebuild elsewhere giv
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /gives the shipped bytes/);
 });
+
+Deno.test("the published documentation shows no internal members", async () => {
+  const r = await deno(["doc", "--json", "mod.ts"]);
+  assert.equal(r.code, 0, r.stderr);
+  const leaks: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`));
+    if (node === null || typeof node !== "object") return;
+    const o = node as Record<string, unknown>;
+    const tags = (o.jsDoc as { tags?: { kind: string }[] } | undefined)?.tags ?? [];
+    const name = typeof o.name === "string" ? o.name : "";
+    if (tags.some((t) => t.kind === "internal")) leaks.push(`${path} ${name} (@internal)`);
+    if (/^_[a-z]/i.test(name) && (o.kind !== undefined || o.jsDoc !== undefined)) {
+      leaks.push(`${path} ${name}`);
+    }
+    for (const [k, v] of Object.entries(o)) if (k !== "jsDoc") walk(v, `${path}.${k}`);
+  };
+  walk(JSON.parse(r.stdout), "doc");
+  assert.deepEqual(leaks, []);
+});

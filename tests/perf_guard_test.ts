@@ -8,7 +8,7 @@
  * before the current design), so that only a real regression (a hot path that stops inlining) fails.
  */
 
-import assert from "node:assert/strict";
+import { assertWithin, guard, nsPer } from "./_timing.ts";
 import * as ffi from "../mod.ts";
 
 /** Operations per call of a measured loop: small, so each loop is optimised as a whole function
@@ -17,36 +17,7 @@ const N = 1000;
 /** Calls per timed run. */
 const CALLS = 200;
 
-/**
- * Nanoseconds per iteration of each loop, best of several runs after a warm-up long enough for the
- * optimising compiler to take every loop (timed cold, an accessor call is not yet inlined).
- */
-function nsPerOp(loops: Record<string, (n: number) => number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  let sink = 0;
-  for (const [name, loop] of Object.entries(loops)) {
-    for (let w = 0; w < 2000; w++) sink += loop(N);
-    let best = Infinity;
-    for (let t = 0; t < 15; t++) {
-      const start = performance.now();
-      for (let c = 0; c < CALLS; c++) sink += loop(N);
-      best = Math.min(best, performance.now() - start);
-    }
-    out[name] = best * 1e6 / (N * CALLS);
-  }
-  assert.ok(Number.isFinite(sink));
-  return out;
-}
-
-function assertWithin(ns: Record<string, number>, ours: string, baseline: string, max: number): void {
-  const ratio = ns[ours] / ns[baseline];
-  assert.ok(
-    ratio <= max,
-    `${ours}: ${ratio.toFixed(2)}x ${baseline} (limit ${max}x; ns/op ${JSON.stringify(ns)})`,
-  );
-}
-
-Deno.test("struct field reads stay within 3x a DataView on the same memory", () => {
+guard("struct field reads stay within 3x a DataView on the same memory", () => {
   const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"], ["name", "u8", 32]]);
   const arena = ffi.arena();
   const raw = arena.allocType(Player);
@@ -66,12 +37,12 @@ Deno.test("struct field reads stay within 3x a DataView on the same memory", () 
     return s;
   }
   view.health = 7;
-  const ns = nsPerOp({ dataViewRead, fieldRead });
+  const ns = nsPer({ dataViewRead, fieldRead }, N, CALLS, 2000);
   assertWithin(ns, "fieldRead", "dataViewRead", 3);
   arena.reset();
 });
 
-Deno.test("typed pointer index reads stay within 3x an Int32Array on the same memory", () => {
+guard("typed pointer index reads stay within 3x an Int32Array on the same memory", () => {
   const arena = ffi.arena();
   const p = ffi.cast(arena.allocArray("i32", 1024), "i32");
   const ints = (p as unknown as Int32Array).subarray(0);
@@ -86,12 +57,12 @@ Deno.test("typed pointer index reads stay within 3x an Int32Array on the same me
     for (let i = 0; i < n; i++) s += p[i & 1023];
     return s;
   }
-  const ns = nsPerOp({ arrayRead, indexRead });
+  const ns = nsPer({ arrayRead, indexRead }, N, CALLS, 2000);
   assertWithin(ns, "indexRead", "arrayRead", 3);
   arena.reset();
 });
 
-Deno.test("ffi.read / p.read stay within 3x, ffi.write / p.write within 6x a DataView on the same memory", () => {
+guard("ffi.read / p.read stay within 3x, ffi.write / p.write within 6x a DataView on the same memory", () => {
   const arena = ffi.arena();
   const p = arena.alloc(64);
   const bytes = ffi.cast(p, "u8", 64) as unknown as Uint8Array;
@@ -124,7 +95,12 @@ Deno.test("ffi.read / p.read stay within 3x, ffi.write / p.write within 6x a Dat
     for (let i = 0; i < n; i++) p.write((i & 7) << 2, "i32", i);
     return 0;
   }
-  const ns = nsPerOp({ dataViewRead, ffiRead, pointerRead, dataViewWrite, ffiWrite, pointerWrite });
+  const ns = nsPer(
+    { dataViewRead, ffiRead, pointerRead, dataViewWrite, ffiWrite, pointerWrite },
+    N,
+    CALLS,
+    2000,
+  );
   // Measured about 2x for reads and 2-6x for writes (a value check the DataView does not make);
   // before the current design, 18-30x.
   assertWithin(ns, "ffiRead", "dataViewRead", 3);
@@ -134,7 +110,7 @@ Deno.test("ffi.read / p.read stay within 3x, ffi.write / p.write within 6x a Dat
   arena.reset();
 });
 
-Deno.test("struct field writes stay within 6x a DataView on the same memory", () => {
+guard("struct field writes stay within 6x a DataView on the same memory", () => {
   const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"]]);
   const arena = ffi.arena();
   const raw = arena.allocType(Player);
@@ -158,7 +134,7 @@ Deno.test("struct field writes stay within 6x a DataView on the same memory", ()
     for (let i = 0; i < n; i++) view.x = i;
     return 0;
   }
-  const ns = nsPerOp({ dataViewWrite, fieldWrite, dataViewWriteF, fieldWriteF });
+  const ns = nsPer({ dataViewWrite, fieldWrite, dataViewWriteF, fieldWriteF }, N, CALLS, 2000);
   if (Deno.env.get("PERF_PRINT")) console.log(ns);
   assertWithin(ns, "fieldWrite", "dataViewWrite", 8);
   assertWithin(ns, "fieldWriteF", "dataViewWriteF", 3);
