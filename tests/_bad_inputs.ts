@@ -346,6 +346,26 @@ const FNS: Fn[] = [
     call: (_c, a) => ffi.union(a[0] as Any, a[1] as Any),
   },
   {
+    label: "ffi.struct",
+    params: [["fields[0][0] (name)", "fieldNameSpec"], ["fields[0][1] (type)", "ctype"], [
+      "fields[0][2] (length)",
+      "arrayLength",
+    ]],
+    valid: () => ["x", "i32", 2],
+    call: (_c, a) => ffi.struct([[a[0], a[1], a[2]]] as Any),
+  },
+  {
+    label: "StructView.field",
+    params: [["x (an i32 field)", "int"], ["p (a pointer field)", "pointerValue"]],
+    valid: () => [1, null],
+    call: (c, a) => {
+      const S = ffi.struct([["x", "i32"], ["p", "pointer"]]);
+      const v = ffi.view(c.arena.allocType(S), S);
+      v.x = a[0] as Any;
+      v.p = a[1] as Any;
+    },
+  },
+  {
     label: "StructDefinition.offsetOf",
     params: [["name", "fieldName"]],
     valid: () => ["x"],
@@ -505,6 +525,21 @@ KINDS.setIndex = (v) => {
   return KINDS.offset(v);
 };
 
+// A field name in a struct description: a non-empty string (any other value is a TypeError).
+KINDS.fieldNameSpec = (v) => (v === "numeric string" || v === "unknown name" ? "ok" : "T");
+// An array length in a field spec: a positive integer, or undefined (no array).
+KINDS.arrayLength = (v) => {
+  if (v === "undefined") return "ok";
+  if (NUMERIC_BAD.has(v) || v === "-1" || v === "-0" || v === "2**53" || v === "2**64") return "R";
+  return "T";
+};
+// A value written to a pointer field: a pointer-like value or null.
+KINDS.pointerValue = (v) => {
+  if (v === "null" || v === "null-prototype object") return "okT";
+  if (POINTERISH.has(v) || v === "closed callback") return "F";
+  return "T";
+};
+
 // ffi.isNull: `null` and `undefined` count as NULL; a pointer is asked, never accessed.
 KINDS.isNullPtr = (v) => {
   if (v === "undefined" || v === "null" || v === "freed pointer" || v === "closed callback ptr") return "ok";
@@ -561,6 +596,7 @@ const SYNONYMS: Record<string, string[]> = {
   args: ["argument"],
   count: ["element count"],
   fields: ["field"],
+  length: ["array length", "third element"],
 };
 
 const CLASS_NAME: Record<string, string> = {
@@ -630,7 +666,8 @@ export function runMatrix(): { cases: number; failures: Failure[] } {
         // A call argument is named by the C function that takes it ("argument 0 (i32) of abs").
         const callee = f.label === "Library.call" && param === "args[0]" ? /\bof abs\b/ : null;
         if (!new RegExp(`\\b${method}\\b`).test(msg) && !callee?.test(msg)) missing.push("function");
-        const pname = param.replace(/\[0\]$/, "");
+        const pname = param.replace(/\[0\]$/, "").replace(/^fields\[0\]\[\d\] \((\w+)\)$/, "$1")
+          .replace(/ \(an? \w+ field\)$/, "");
         const names = [pname, ...(SYNONYMS[pname] ?? [])];
         const pos = param.endsWith("[0]") ? "0" : String(i);
         if (
