@@ -196,7 +196,7 @@ function parseField(spec: unknown, i: number): ParsedField {
     prim,
     def,
     codec,
-    what: `StructView field "${name}"`,
+    what: `field "${name}"`,
     desc: bits !== undefined
       ? `${elemDesc} : ${bits}`
       : count === undefined
