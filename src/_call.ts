@@ -1021,12 +1021,19 @@ export function _compileCallback(
   g: { open: boolean; closedError: () => Error; claim?: (e: unknown) => boolean },
 ): (...args: unknown[]) => unknown {
   const n = sig.args.length;
-  const structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
   const what = `the return value (${sig.ret.label}) of ${label}`;
   // The wrapper's code depends only on the signature's types: compiled once per signature (`new
   // Function` took ~20 µs, ten times a raw UnsafeCallback), then made per callback by its factory.
-  const sigKey = `${sig.ret.key}(${sig.args.map((t) => t.key).join(",")})`;
-  let factory = wrapperFactories.get(sigKey);
+  // The last signature's factory is found without building its key: the types of primitives are
+  // shared objects, so the same signature made again has the same ones.
+  let factory = sameTypes(sig, lastFactorySig) ? lastFactory : undefined;
+  let structs = NO_STRUCTS;
+  if (sig.ret.struct !== undefined || sig.args.some((t) => t.struct !== undefined)) {
+    structs = [...sig.args.map((t) => t.struct), sig.ret.struct];
+    factory = undefined;
+  }
+  const sigKey = factory === undefined ? `${sig.ret.key}(${sig.args.map((t) => t.key).join(",")})` : "";
+  if (factory === undefined) factory = wrapperFactories.get(sigKey);
   if (factory === undefined) {
     const params = sig.args.map((_, i) => `a${i}`);
     const conv = sig.args.map((t, i) => {
@@ -1054,7 +1061,24 @@ export function _compileCallback(
     factory = new Function("h", "P", src)(_H, _pending) as WrapperFactory;
     wrapperFactories.set(sigKey, factory);
   }
+  if (structs === NO_STRUCTS) {
+    lastFactorySig = sig;
+    lastFactory = factory;
+  }
   return factory(fn, what, structs, g);
+}
+
+/** What a wrapper without struct types gets for the struct layouts it never reads. */
+const NO_STRUCTS: unknown[] = [];
+/** The last signature without structs that `_compileCallback` saw, and its factory. */
+let lastFactorySig: Signature | null = null;
+let lastFactory: WrapperFactory | undefined = undefined;
+
+/** Whether two signatures have the same types (by identity: primitive types are shared objects). */
+function sameTypes(a: Signature, b: Signature | null): boolean {
+  if (b === null || a.ret !== b.ret || a.args.length !== b.args.length) return false;
+  for (let i = 0; i < a.args.length; i++) if (a.args[i] !== b.args[i]) return false;
+  return true;
 }
 
 /** Makes a callback wrapper for one function (see `_compileCallback`). */

@@ -61,20 +61,23 @@ export const _MAX_VIEW_BYTES = 2 ** 32;
  * @ignore
  */
 export class Chunk {
+  // The fields that never change are `declare`d (no initializer, defined by the constructor's store):
+  // a declared field is first defined as `undefined`, and the constructor's store would then make V8
+  // treat it as mutable, so optimised code could not fold a constant pointer's DataView.
   /** The memory, as JS sees it. Detached once dead. */
   buf: ArrayBuffer;
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
+  declare readonly u8: Uint8Array;
+  declare readonly dv: DataView;
   /** Deno pointer object of byte 0, for native calls. */
-  readonly ptr: Deno.PointerObject;
+  declare readonly ptr: Deno.PointerObject;
   /** Address of byte 0. */
-  readonly addr: number;
+  declare readonly addr: number;
   /** True once the arena released the memory (or user code detached its buffer). */
   freed = false;
   /** Why the chunk died, for messages: "freed" or "detached". */
   #cause = "freed";
   /** The arena this chunk belongs to; referenced so that live pointers keep it alive. */
-  readonly owner: object | null;
+  declare readonly owner: object | null;
   /**
    * How many C users (pending nonblocking calls, see `_nonblocking.ts`) were given this memory:
    * while above 0, {@linkcode Chunk.free} hides it from JS at once but keeps it until the last one

@@ -68,13 +68,19 @@ export function _callbackGate(raw: object): { readonly open: boolean } | undefin
  */
 export class Callback {
   #deno: Deno.UnsafeCallback | null;
-  readonly #ptr: RawPointer;
+  /**
+   * The pointer, made on first use (`ptr`, passing the callback to C, printing it): until then the
+   * address has not left this object, so nothing needs to know it is a callback's (the gate, the
+   * hold by address, the closed-callback mark), and creating and closing a callback that is never
+   * handed to C costs nothing more.
+   */
+  #ptr: RawPointer | null = null;
   readonly #ret: CType;
   readonly #argCount: number;
   readonly #gate: { open: boolean };
   /** Pending nonblocking calls that were given this callback: closing it waits for them. */
   readonly #hold: _Hold;
-  readonly #address: bigint;
+  #address = 0n;
   readonly #threadSafe: boolean;
 
   /**
@@ -99,12 +105,8 @@ export class Callback {
     this.#hold = hold;
     this.#threadSafe = threadSafe;
     this.#keepsAlive = threadSafe;
-    this.#ptr = _rawFromPointerValue(deno.pointer);
-    gates.set(this.#ptr, { open: true });
-    this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
     this.#ret = ret;
     this.#argCount = argCount;
-    _callbackHolds.set(this.#address, hold);
   }
 
   /** Whether C may call it from any thread (made with `{ threadSafe: true }`). */
@@ -156,8 +158,16 @@ export class Callback {
 
   /** The C function pointer. Throws once the callback is closed. */
   get ptr(): RawPointer {
-    if (this.#deno === null) throw new FfiError("Cannot use the pointer of a closed callback");
-    return this.#ptr;
+    const deno = this.#deno;
+    if (deno === null) throw new FfiError("Cannot use the pointer of a closed callback");
+    let ptr = this.#ptr;
+    if (ptr === null) {
+      ptr = this.#ptr = _rawFromPointerValue(deno.pointer);
+      gates.set(ptr, { open: true });
+      this.#address = Deno.UnsafePointer.value(deno.pointer) as bigint;
+      _callbackHolds.set(this.#address, this.#hold);
+    }
+    return ptr;
   }
 
   /** The C return type: its canonical name (`"i32"` for `"int"`), or the struct definition. */
@@ -197,11 +207,14 @@ export class Callback {
     const deno = this.#deno;
     if (deno === null) return;
     this.#deno = null;
-    _markClosedCallback(this.#ptr);
-    if (_callbackHolds.get(this.#address) === this.#hold) _callbackHolds.delete(this.#address);
+    const ptr = this.#ptr;
+    if (ptr !== null) {
+      _markClosedCallback(ptr);
+      if (_callbackHolds.get(this.#address) === this.#hold) _callbackHolds.delete(this.#address);
+      const jsGate = gates.get(ptr);
+      if (jsGate !== undefined) jsGate.open = false;
+    }
     const gate = this.#gate;
-    const jsGate = gates.get(this.#ptr);
-    if (jsGate !== undefined) jsGate.open = false;
     if (this.#hold.busy) {
       // A pending nonblocking call was given it: C may still call it until that call returns, and
       // the call then runs as it would have (the trampoline stays, so do the function and its gate).
@@ -234,7 +247,7 @@ export class Callback {
     const ret = typeof this.#ret === "string" ? this.#ret : "struct";
     return this.#deno === null
       ? `Callback(closed, ${this.#argCount} args -> ${ret})`
-      : `Callback(0x${this.#ptr.addr.toString(16)}, ${this.#argCount} args -> ${ret})`;
+      : `Callback(0x${this.ptr.addr.toString(16)}, ${this.#argCount} args -> ${ret})`;
   }
 }
 

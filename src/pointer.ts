@@ -137,6 +137,13 @@ let fromBigAddr: (a: bigint) => RawPointer;
 /** Whether `p` is an unmanaged pointer above 2^53, whose `addr` only approximates it. */
 let isExact: (p: RawPointer) => boolean;
 
+// The field values of the next RawPointer constructed (see its fields), set by `construct`.
+let nextC: Chunk | null = null;
+let nextO = 0;
+let nextLo = 0;
+let nextHi = 0;
+let nextX: Deno.PointerValue | undefined = undefined;
+
 /** The last type resolved and its codec: code reads and writes one type many times in a row. */
 let lastType: unknown = "i32";
 let lastCodec: Codec = _SCALAR_CODECS.i32;
@@ -162,26 +169,25 @@ let lastCodec: Codec = _SCALAR_CODECS.i32;
  * ```
  */
 export class RawPointer {
+  // The fields take their values from initializers (the `next*` of `construct`), not from stores in
+  // the constructor: a field declared without one is first defined as `undefined`, and storing into
+  // it afterwards makes V8 treat it as mutable in every pointer, so optimised code could no longer
+  // fold the fields of a pointer it holds as a constant (measured: a write 2.3x a DataView's time
+  // instead of 1.0x). Only `#x`, a cache, is stored into later.
   /** The chunk of managed memory, or null for an unmanaged pointer. */
-  #c: Chunk | null;
+  #c: Chunk | null = nextC;
   /** Managed: byte offset in the chunk. Unmanaged: the address (approximate above 2^53, see `#x`). */
-  #o: number;
+  #o: number = nextO;
   /** Managed: the allocation's bounds `[lo, hi)`, as offsets in the chunk. */
-  #lo: number;
-  #hi: number;
+  #lo: number = nextLo;
+  #hi: number = nextHi;
   /**
    * The Deno pointer value of this address, built on first use; for an unmanaged address above
    * 2^53, set at creation and exact (`#o` then only approximates it).
    */
-  #x: Deno.PointerValue | undefined;
+  #x: Deno.PointerValue | undefined = nextX;
 
-  private constructor(c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) {
-    this.#c = c;
-    this.#o = o;
-    this.#lo = lo;
-    this.#hi = hi;
-    this.#x = x;
-  }
+  private constructor() {}
 
   /** The address as a number (exact below 2^53, which covers every user-space address). */
   get addr(): number {
@@ -282,27 +288,14 @@ export class RawPointer {
    * ```
    */
   write(offset: number, ctype: CType, value: unknown): void {
-    // As `read`: one branch, then the DataView refuses what is out of bounds or dead; a value the
-    // fast path does not take (wrong type, out of range, a number for a 64-bit type) goes to the
-    // slow path, which checks it by the value rules and names what was wrong.
+    // As `read`: one branch, then the DataView refuses what is out of bounds or dead. The value rules
+    // are checked without a branch too (see `STORES`): a value the fast path does not take (wrong
+    // type, out of range, a number for a 64-bit type) also makes the index -1, and the slow path
+    // checks it all again and names what was wrong. A type without a store in the table (an alias,
+    // a struct) finds `undefined`, and calling it throws: the slow path again.
     const o = typeof offset === "number" && offset % 1 === 0 ? this.#o + offset : -1;
-    const lo = +(o >= this.#lo), hi = this.#hi;
     try {
-      const dv = this.#c!.dv;
-      const v = value;
-      // The common types inline, the others in a function of their own (`write` must stay small
-      // enough to inline). A value the fast path does not take throws the sentinel BAD: a call on
-      // that branch instead measured 3x slower (it stops V8 keeping the loop's loads in registers).
-      switch (ctype) {
-        case "i32":
-          if (!(typeof v === "number" && ((v | 0) === v || v >>> 0 === v))) throw BAD;
-          return dv.setInt32((lo & +(o <= hi - 4)) !== 0 ? o : -1, v, true);
-        case "f64":
-          if (typeof v !== "number") throw BAD;
-          return dv.setFloat64((lo & +(o <= hi - 8)) !== 0 ? o : -1, v, true);
-        default:
-          if (setOther(dv, ctype, o, lo, hi, v)) return;
-      }
+      if (STORES[ctype as string](this.#c!.dv, o, +(o >= this.#lo), this.#hi, value) === true) return;
     } catch {
       // Refused: the slow path says why.
     }
@@ -597,16 +590,19 @@ export class RawPointer {
         configurable: true,
       },
     });
-    const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) =>
-      Reflect.construct(
-        RawPointer,
-        [c, o, lo, hi, x],
-        c === null ? UnmanagedPointer : WidePointer,
-      ) as RawPointer;
-    managed = (c, o, lo, hi) =>
-      o >= -SMALL && o <= SMALL && hi <= SMALL
-        ? new RawPointer(c, o | 0, lo | 0, hi | 0, undefined)
-        : wide(c, o, lo, hi, undefined);
+    const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) => {
+      nextC = c, nextO = o, nextLo = lo, nextHi = hi, nextX = x;
+      const p = Reflect.construct(RawPointer, [], c === null ? UnmanagedPointer : WidePointer) as RawPointer;
+      nextC = null; // not to keep the chunk alive
+      return p;
+    };
+    managed = (c, o, lo, hi) => {
+      if (!(o >= -SMALL && o <= SMALL && hi <= SMALL)) return wide(c, o, lo, hi, undefined);
+      nextC = c, nextO = o | 0, nextLo = lo | 0, nextHi = hi | 0, nextX = undefined;
+      const p = new RawPointer();
+      nextC = null; // not to keep the chunk alive
+      return p;
+    };
     // `#lo` of an unmanaged pointer: 1 when it was computed from a pointer on the first page.
     unmanaged = (addr, nullDerived = false) => wide(null, addr, nullDerived ? 1 : 0, 0, undefined);
     fromBigAddr = (a) =>
@@ -636,76 +632,94 @@ export class RawPointer {
 // allocation. Branch-free on purpose: written with `&&` or as an `if`, V8 stopped keeping the loop's
 // loads in registers and a read measured 4-10 times slower.
 
-// The fast-path stores of `RawPointer.write`: each checks the value by the rules of its type (range
-// first, which also rejects NaN and non-numbers cheaply) and returns false for the slow path to
-// explain; the DataView refuses an index outside the allocation or dead memory by throwing.
+// The fast-path stores of `RawPointer.write`. Each takes the index `o`, `lo` (1 if `o` is not below
+// the allocation) and `hi` (the allocation's end), checks the value by the rules of its type with no
+// branch on it, and returns true once stored. The value becomes a number (NaN for anything else,
+// which fails every test) and each test a 0 or 1 and-ed into the index, so a refused value makes the
+// index -1, which the DataView refuses. Branches there (`&&`, or a `throw` when the value fails)
+// measured 3-15 times a DataView store: V8 then kept less of the caller's loop in registers, and a
+// number of another kind than those seen so far (a double, an integer above 2^30) deoptimised the
+// store's call site for good. The store gets the value already converted (`n | 0`) as C converts it,
+// so its call site never meets a kind of number it did not expect.
 
-function setU32(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !((v | 0) === v || v >>> 0 === v)) return false;
-  dv.setUint32(i, v, true);
+/**
+ * The store of each type, found by `RawPointer.write` in this table rather than by a `switch`:
+ * inlined where the type is a literal, the lookup folds to the one store, while `write` compiled on
+ * its own (called with many types) inlines none of them. With a `switch`, that code inlined every
+ * store the program had used and grew too big to be inlined into its callers any more (measured:
+ * 9-16 ns a write instead of 1). Without a prototype, so that no name finds an inherited function.
+ */
+const STORES: Record<string, (dv: DataView, o: number, lo: number, hi: number, v: unknown) => boolean> =
+  Object
+    .setPrototypeOf(
+      {
+        i32: storeI32,
+        u32: storeU32,
+        i16: storeI16,
+        u16: storeU16,
+        i8: storeI8,
+        u8: storeU8,
+        f64: storeF64,
+        f32: storeF32,
+        i64: storeI64,
+        u64: storeI64,
+      },
+      null,
+    );
+
+function storeI32(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 4) & (+((n | 0) === n) | +(n >>> 0 === n));
+  dv.setInt32(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
-function setI16(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x8000 && v <= 0xffff) || v % 1 !== 0) return false;
-  dv.setInt16(i, v, true);
+function storeU32(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 4) & (+((n | 0) === n) | +(n >>> 0 === n));
+  dv.setUint32(ok !== 0 ? o : -1, n >>> 0, true);
   return true;
 }
-function setU16(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x8000 && v <= 0xffff) || v % 1 !== 0) return false;
-  dv.setUint16(i, v, true);
+function storeI16(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 2) & +((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff);
+  dv.setInt16(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
-function setI8(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x80 && v <= 0xff) || v % 1 !== 0) return false;
-  dv.setInt8(i, v);
+function storeU16(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 2) & +((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff);
+  dv.setUint16(ok !== 0 ? o : -1, n | 0, true);
   return true;
 }
-function setU8(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number" || !(v >= -0x80 && v <= 0xff) || v % 1 !== 0) return false;
-  dv.setUint8(i, v);
+function storeI8(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 1) & +((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff);
+  dv.setInt8(ok !== 0 ? o : -1, n | 0);
   return true;
 }
-function setF32(dv: DataView, i: number, v: unknown): boolean {
-  if (typeof v !== "number") return false;
-  dv.setFloat32(i, v, true);
+function storeU8(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const n = typeof v === "number" ? v : NaN;
+  const ok = lo & +(o <= hi - 1) & +((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff);
+  dv.setUint8(ok !== 0 ? o : -1, n | 0);
   return true;
 }
-function setI64(dv: DataView, i: number, v: unknown): boolean {
+function storeF64(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const ok = lo & +(o <= hi - 8) & +(typeof v === "number");
+  dv.setFloat64(ok !== 0 ? o : -1, typeof v === "number" ? v : 0, true);
+  return true;
+}
+function storeF32(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
+  const ok = lo & +(o <= hi - 4) & +(typeof v === "number");
+  dv.setFloat32(ok !== 0 ? o : -1, typeof v === "number" ? v : 0, true);
+  return true;
+}
+
+function storeI64(dv: DataView, o: number, lo: number, hi: number, v: unknown): boolean {
   // setBigInt64 stores any value of [-2^63, 2^64) as C converts it.
   if (typeof v !== "bigint" || v < I64_MIN || v > U64_MAX) return false;
-  dv.setBigInt64(i, v, true);
+  dv.setBigInt64((lo & +(o <= hi - 8)) !== 0 ? o : -1, v, true);
   return true;
 }
-
-/** The fast-path stores of the less common types (see `RawPointer.write`); false for the slow path. */
-function setOther(dv: DataView, ctype: unknown, o: number, lo: number, hi: number, v: unknown): boolean {
-  // The index for each access size, as in `RawPointer.read`.
-  const i1 = (lo & +(o <= hi - 1)) !== 0 ? o : -1;
-  const i2 = (lo & +(o <= hi - 2)) !== 0 ? o : -1;
-  const i4 = (lo & +(o <= hi - 4)) !== 0 ? o : -1;
-  const i8 = (lo & +(o <= hi - 8)) !== 0 ? o : -1;
-  switch (ctype) {
-    case "u8":
-      return setU8(dv, i1, v);
-    case "u32":
-      return setU32(dv, i4, v);
-    case "i64":
-    case "u64":
-      return setI64(dv, i8, v);
-    case "i8":
-      return setI8(dv, i1, v);
-    case "i16":
-      return setI16(dv, i2, v);
-    case "u16":
-      return setU16(dv, i2, v);
-    case "f32":
-      return setF32(dv, i4, v);
-  }
-  return false;
-}
-
-/** What `write`'s fast path throws for a value it does not take (the slow path says what is wrong). */
-const BAD = 0;
 
 /**
  * The function a refused access names in its message: the verb's own (`copy`, `fill` name theirs in
