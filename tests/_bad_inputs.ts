@@ -48,6 +48,9 @@ const VALUES: Record<string, () => unknown> = {
   "2**64": () => 2 ** 64,
   "huge bigint": () => 2n ** 80n,
   "true": () => true,
+  "bigint 1n": () => 1n,
+  "bigint -1n": () => -1n,
+  "Uint8Array": () => new Uint8Array(4),
   "empty string": () => "",
   "numeric string": () => "12",
   "unknown name": () => "nosuchtype",
@@ -148,6 +151,8 @@ const KINDS: Record<string, (v: string) => Outcome> = {
   // A pointer-like argument of an access (read/write/copy/fill/cast/view/string/toRaw).
   ptr: (v) => {
     if (POINTERISH.has(v) || v === "closed callback") return "F";
+    // JS memory: ffi.copy and ffi.string take it (a RangeError when too short), the others do not.
+    if (v === "Uint8Array") return "okTR";
     if (v === "null") return "TF";
     return "T";
   },
@@ -173,7 +178,7 @@ const KINDS: Record<string, (v: string) => Outcome> = {
     return "T";
   },
   scope: () => "T",
-  bytes: (v) => (v === "array" ? "ok" : "T"),
+  bytes: (v) => (v === "array" || v === "Uint8Array" ? "ok" : "T"),
   text: (v) => (v === "empty string" || v === "numeric string" || v === "unknown name" ? "ok" : "T"),
   errnoValue: (v) => {
     if (v === "undefined" || v === "-0" || v === "-1") return "ok";
@@ -522,6 +527,7 @@ KINDS.setIndex = (v) => {
     return "okT";
   }
   if (v === "detached ArrayBuffer") return "okT";
+  if (v === "Uint8Array") return "okR"; // 4 elements at offset 1 of a count of 4: a RangeError
   return KINDS.offset(v);
 };
 
@@ -549,7 +555,8 @@ KINDS.isNullPtr = (v) => {
 
 // ffi.ptr's address: a non-negative integer below 2^64 (number or bigint).
 KINDS.ptrAddr = (v) => {
-  if (v === "-0") return "ok";
+  if (v === "-0" || v === "bigint 1n") return "ok";
+  if (v === "bigint -1n") return "R";
   if (v === "null") return "okT";
   if (NUMERIC_BAD.has(v)) return "TR";
   if (v === "-1" || v === "2**64" || v === "huge bigint") return "R";
@@ -579,7 +586,7 @@ function className(e: unknown): string {
 const SYNONYMS: Record<string, string[]> = {
   align: ["alignment"],
   len: ["length"],
-  i: ["index", "element"],
+  i: ["index", "element", "array"],
   n: ["count"],
   ctype: ["type"],
   ret: ["return type", "result type"],
