@@ -105,7 +105,21 @@ const VALUES: Record<string, () => unknown> = {
 // Parameter kinds: what each kind makes of each value class. "ok" means the call must succeed;
 // otherwise the allowed error classes.
 
-type Outcome = "ok" | "T" | "R" | "F" | "TR" | "RF" | "TF" | "any" | "okT" | "okR" | "okF" | "S" | "ST" | "okTR";
+type Outcome =
+  | "ok"
+  | "T"
+  | "R"
+  | "F"
+  | "TR"
+  | "RF"
+  | "TF"
+  | "any"
+  | "okT"
+  | "okR"
+  | "okF"
+  | "S"
+  | "ST"
+  | "okTR";
 
 const NUMERIC_BAD = new Set(["NaN", "Infinity", "-Infinity", "1.5"]);
 const POINTERISH = new Set(["freed pointer", "closed callback ptr"]);
