@@ -11,6 +11,7 @@ import { _checkedGet, _checkedSet, _st, type FastCtor, type FastThis } from "./_
 import { kToRaw } from "./pointer.ts";
 import type { PrimitiveName } from "./types.ts";
 import { _charsToString } from "./_chars.ts";
+import { _describe } from "./errors.ts";
 
 type TypedArrayCtor =
   | Int8ArrayConstructor
@@ -56,7 +57,20 @@ function slowSet(p: FastThis, i: unknown, v: unknown): void {
   if (typeof i === "object" && i !== null) {
     const s = _st(p);
     if (s.chunk !== null) s.chunk.check(`set elements of ${s.elem.label}`);
-    typedArraySet.call(p, i as ArrayLike<unknown>, v as number | undefined);
+    try {
+      typedArraySet.call(p, i as ArrayLike<unknown>, v as number | undefined);
+    } catch (e) {
+      // V8's own messages ("offset is out of bounds") name neither the method nor the values.
+      if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+      const E = e instanceof RangeError ? RangeError : TypeError;
+      throw new E(
+        `TypedPointer.set(): cannot copy array ${_describe(i)} at offset ${
+          _describe(v)
+        } into ${s.elem.label}` +
+          `${s.count === undefined ? "" : ` of count ${s.count}`}: ${e.message}`,
+        { cause: e },
+      );
+    }
     return;
   }
   _checkedSet(_st(p), i as number, v);

@@ -117,7 +117,9 @@ function jsBytes(x: unknown, param: string): Uint8Array | null {
 function jsRange(bytes: Uint8Array, n: number, side: string): Uint8Array {
   if (n > bytes.length) {
     throw new RangeError(
-      `ffi.copy(): ${n} bytes do not fit in the ${side}: a JS buffer of ${bytes.length} bytes`,
+      `ffi.copy(): ${n} bytes do not fit in the ${side}: a JS buffer of ${bytes.length} bytes (${
+        side === "destination" ? "dst" : "src"
+      } ${_describe(bytes)})`,
     );
   }
   return bytes.subarray(0, n);

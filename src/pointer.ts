@@ -829,10 +829,18 @@ function notAPointer(x: unknown, what: string): TypeError {
  */
 export function _addrOf(x: unknown, what: string): number {
   if (x === null) return 0;
-  const raw = _rawOf(x);
+  const raw = _rawOfArg(x, what, "value");
   if (raw !== null) {
     // Storing a dangling address is refused, as passing one to C is (see toLightUserData).
-    if (raw.isManaged) _span(raw);
+    if (raw.isManaged) {
+      try {
+        _span(raw);
+      } catch (e) {
+        throw e instanceof FfiError
+          ? new FfiError(`${what}: ${_describe(x)}: ${e.message}`, { cause: e })
+          : e;
+      }
+    }
     refuseClosedCallback(raw, what);
     return raw.addr;
   }

@@ -142,7 +142,13 @@ function parseField(spec: unknown, i: number): ParsedField {
       throw fieldError(i, name, `is a bitfield of type ${elemDesc}: a bitfield must have an integer type`);
     }
     if (typeof bits !== "number" || !Number.isInteger(bits)) {
-      throw fieldError(i, name, `must have an integer bit width ({ bits: n }), got ${_describe(bits)}`);
+      throw fieldError(
+        i,
+        name,
+        `must have an integer bit width ({ bits: n }) as its third element, got ${_describe(bits)} in ${
+          _describe(bitSpec)
+        }`,
+      );
     }
     const max = prim === "bool" ? 1 : codec.size * 8;
     const min = name === "" ? 0 : 1;
@@ -161,7 +167,12 @@ function parseField(spec: unknown, i: number): ParsedField {
       throw fieldError(i, name, `has an array length that is not a number: ${_describe(length)}`);
     }
     if (!Number.isInteger(length) || length <= 0) {
-      throw fieldError(i, name, `must have a positive integer array length, got ${length}`, RangeError);
+      throw fieldError(
+        i,
+        name,
+        `must have a positive integer array length, got ${_describe(length)}`,
+        RangeError,
+      );
     }
     // Past this, offsets are no longer exact, and no memory could hold one anyway.
     if (codec.size * length > MAX_STRUCT_SIZE) {

@@ -48,6 +48,9 @@ const VALUES: Record<string, () => unknown> = {
   "2**64": () => 2 ** 64,
   "huge bigint": () => 2n ** 80n,
   "true": () => true,
+  "bigint 1n": () => 1n,
+  "bigint -1n": () => -1n,
+  "Uint8Array": () => new Uint8Array(4),
   "empty string": () => "",
   "numeric string": () => "12",
   "unknown name": () => "nosuchtype",
@@ -102,7 +105,21 @@ const VALUES: Record<string, () => unknown> = {
 // Parameter kinds: what each kind makes of each value class. "ok" means the call must succeed;
 // otherwise the allowed error classes.
 
-type Outcome = "ok" | "T" | "R" | "F" | "TR" | "RF" | "TF" | "any" | "okT" | "okR" | "okF" | "S" | "ST";
+type Outcome =
+  | "ok"
+  | "T"
+  | "R"
+  | "F"
+  | "TR"
+  | "RF"
+  | "TF"
+  | "any"
+  | "okT"
+  | "okR"
+  | "okF"
+  | "S"
+  | "ST"
+  | "okTR";
 
 const NUMERIC_BAD = new Set(["NaN", "Infinity", "-Infinity", "1.5"]);
 const POINTERISH = new Set(["freed pointer", "closed callback ptr"]);
@@ -148,6 +165,8 @@ const KINDS: Record<string, (v: string) => Outcome> = {
   // A pointer-like argument of an access (read/write/copy/fill/cast/view/string/toRaw).
   ptr: (v) => {
     if (POINTERISH.has(v) || v === "closed callback") return "F";
+    // JS memory: ffi.copy and ffi.string take it (a RangeError when too short), the others do not.
+    if (v === "Uint8Array") return "okTR";
     if (v === "null") return "TF";
     return "T";
   },
@@ -173,7 +192,7 @@ const KINDS: Record<string, (v: string) => Outcome> = {
     return "T";
   },
   scope: () => "T",
-  bytes: (v) => (v === "array" ? "ok" : "T"),
+  bytes: (v) => (v === "array" || v === "Uint8Array" ? "ok" : "T"),
   text: (v) => (v === "empty string" || v === "numeric string" || v === "unknown name" ? "ok" : "T"),
   errnoValue: (v) => {
     if (v === "undefined" || v === "-0" || v === "-1") return "ok";
@@ -346,6 +365,26 @@ const FNS: Fn[] = [
     call: (_c, a) => ffi.union(a[0] as Any, a[1] as Any),
   },
   {
+    label: "ffi.struct",
+    params: [["fields[0][0] (name)", "fieldNameSpec"], ["fields[0][1] (type)", "ctype"], [
+      "fields[0][2] (length)",
+      "arrayLength",
+    ]],
+    valid: () => ["x", "i32", 2],
+    call: (_c, a) => ffi.struct([[a[0], a[1], a[2]]] as Any),
+  },
+  {
+    label: "StructView.field",
+    params: [["x (an i32 field)", "int"], ["p (a pointer field)", "pointerValue"]],
+    valid: () => [1, null],
+    call: (c, a) => {
+      const S = ffi.struct([["x", "i32"], ["p", "pointer"]]);
+      const v = ffi.view(c.arena.allocType(S), S);
+      v.x = a[0] as Any;
+      v.p = a[1] as Any;
+    },
+  },
+  {
     label: "StructDefinition.offsetOf",
     params: [["name", "fieldName"]],
     valid: () => ["x"],
@@ -502,7 +541,23 @@ KINDS.setIndex = (v) => {
     return "okT";
   }
   if (v === "detached ArrayBuffer") return "okT";
+  if (v === "Uint8Array") return "okR"; // 4 elements at offset 1 of a count of 4: a RangeError
   return KINDS.offset(v);
+};
+
+// A field name in a struct description: a non-empty string (any other value is a TypeError).
+KINDS.fieldNameSpec = (v) => (v === "numeric string" || v === "unknown name" ? "ok" : "T");
+// An array length in a field spec: a positive integer, or undefined (no array).
+KINDS.arrayLength = (v) => {
+  if (v === "undefined") return "ok";
+  if (NUMERIC_BAD.has(v) || v === "-1" || v === "-0" || v === "2**53" || v === "2**64") return "R";
+  return "T";
+};
+// A value written to a pointer field: a pointer-like value or null.
+KINDS.pointerValue = (v) => {
+  if (v === "null" || v === "null-prototype object") return "okT";
+  if (POINTERISH.has(v) || v === "closed callback") return "F";
+  return "T";
 };
 
 // ffi.isNull: `null` and `undefined` count as NULL; a pointer is asked, never accessed.
@@ -514,7 +569,8 @@ KINDS.isNullPtr = (v) => {
 
 // ffi.ptr's address: a non-negative integer below 2^64 (number or bigint).
 KINDS.ptrAddr = (v) => {
-  if (v === "-0") return "ok";
+  if (v === "-0" || v === "bigint 1n") return "ok";
+  if (v === "bigint -1n") return "R";
   if (v === "null") return "okT";
   if (NUMERIC_BAD.has(v)) return "TR";
   if (v === "-1" || v === "2**64" || v === "huge bigint") return "R";
@@ -544,7 +600,7 @@ function className(e: unknown): string {
 const SYNONYMS: Record<string, string[]> = {
   align: ["alignment"],
   len: ["length"],
-  i: ["index", "element"],
+  i: ["index", "element", "array"],
   n: ["count"],
   ctype: ["type"],
   ret: ["return type", "result type"],
@@ -561,6 +617,7 @@ const SYNONYMS: Record<string, string[]> = {
   args: ["argument"],
   count: ["element count"],
   fields: ["field"],
+  length: ["array length", "third element"],
 };
 
 const CLASS_NAME: Record<string, string> = {
@@ -630,7 +687,8 @@ export function runMatrix(): { cases: number; failures: Failure[] } {
         // A call argument is named by the C function that takes it ("argument 0 (i32) of abs").
         const callee = f.label === "Library.call" && param === "args[0]" ? /\bof abs\b/ : null;
         if (!new RegExp(`\\b${method}\\b`).test(msg) && !callee?.test(msg)) missing.push("function");
-        const pname = param.replace(/\[0\]$/, "");
+        const pname = param.replace(/\[0\]$/, "").replace(/^fields\[0\]\[\d\] \((\w+)\)$/, "$1")
+          .replace(/ \(an? \w+ field\)$/, "");
         const names = [pname, ...(SYNONYMS[pname] ?? [])];
         const pos = param.endsWith("[0]") ? "0" : String(i);
         if (
