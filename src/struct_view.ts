@@ -61,6 +61,8 @@ const U64_MAX = (1n << 64n) - 1n;
 // copy gets them through the `[kViewSource]()` method instead.
 
 const kC: unique symbol = Symbol("lune-ffi.view.chunk");
+/** The chunk's DataView, one load nearer for the setters. */
+const kDV: unique symbol = Symbol("lune-ffi.view.dv");
 const kO: unique symbol = Symbol("lune-ffi.view.offset");
 const kM: unique symbol = Symbol("lune-ffi.view.managed");
 const kLo: unique symbol = Symbol("lune-ffi.view.lo");
@@ -77,6 +79,7 @@ const kDef: unique symbol = Symbol("lune-ffi.view.def");
  */
 export interface Slots {
   [kC]: Chunk;
+  [kDV]: DataView;
   [kO]: number;
   [kM]: boolean;
   [kLo]: number;
@@ -149,13 +152,12 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setInt8((+((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff)) !== 0 ? o : -1, n | 0);
+        this[kDV].setInt8((+((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff)) !== 0 ? o : -1, n | 0);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -169,13 +171,12 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setUint8((+((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff)) !== 0 ? o : -1, n | 0);
+        this[kDV].setUint8((+((n | 0) === n) & +(n >= -0x80) & +(n <= 0xff)) !== 0 ? o : -1, n | 0);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -189,13 +190,12 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setInt16((+((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff)) !== 0 ? o : -1, n | 0, true);
+        this[kDV].setInt16((+((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff)) !== 0 ? o : -1, n | 0, true);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -209,13 +209,16 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setUint16((+((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff)) !== 0 ? o : -1, n | 0, true);
+        this[kDV].setUint16(
+          (+((n | 0) === n) & +(n >= -0x8000) & +(n <= 0xffff)) !== 0 ? o : -1,
+          n | 0,
+          true,
+        );
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -229,13 +232,12 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setInt32((+((n | 0) === n) | +(n >>> 0 === n)) !== 0 ? o : -1, n | 0, true);
+        this[kDV].setInt32((+((n | 0) === n) | +(n >>> 0 === n)) !== 0 ? o : -1, n | 0, true);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -249,13 +251,12 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         const n = typeof v === "number" ? v : NaN;
         const o = this[kO] + off;
-        c.dv.setUint32((+((n | 0) === n) | +(n >>> 0 === n)) !== 0 ? o : -1, n >>> 0, true);
+        this[kDV].setUint32((+((n | 0) === n) | +(n >>> 0 === n)) !== 0 ? o : -1, n >>> 0, true);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -269,12 +270,11 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         if (!(typeof v === "number")) throw BAD;
-        c.dv.setFloat32(this[kO] + off, v, true);
+        this[kDV].setFloat32(this[kO] + off, v, true);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -288,12 +288,11 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         if (!(typeof v === "number")) throw BAD;
-        c.dv.setFloat64(this[kO] + off, v, true);
+        this[kDV].setFloat64(this[kO] + off, v, true);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -307,15 +306,14 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
-        c.dv.setBigInt64(
+        this[kDV].setBigInt64(
           this[kO] + off,
           typeof v === "bigint" && v >= I64_MIN && v <= U64_MAX ? v : _int64(v, "i64", f.what, true),
           true,
         );
       } catch (e) {
-        throw dead(c, f, "write", e);
+        throw dead(this[kC], f, "write", e);
       }
     },
   }),
@@ -329,15 +327,14 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
-        c.dv.setBigUint64(
+        this[kDV].setBigUint64(
           this[kO] + off,
           typeof v === "bigint" && v >= I64_MIN && v <= U64_MAX ? v : _int64(v, "u64", f.what, false),
           true,
         );
       } catch (e) {
-        throw dead(c, f, "write", e);
+        throw dead(this[kC], f, "write", e);
       }
     },
   }),
@@ -351,15 +348,14 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
-        c.dv.setBigInt64(
+        this[kDV].setBigInt64(
           this[kO] + off,
           typeof v === "bigint" && v >= I64_MIN && v <= U64_MAX ? v : _int64(v, "isize", f.what, true),
           true,
         );
       } catch (e) {
-        throw dead(c, f, "write", e);
+        throw dead(this[kC], f, "write", e);
       }
     },
   }),
@@ -373,15 +369,14 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
-        c.dv.setBigUint64(
+        this[kDV].setBigUint64(
           this[kO] + off,
           typeof v === "bigint" && v >= I64_MIN && v <= U64_MAX ? v : _int64(v, "usize", f.what, false),
           true,
         );
       } catch (e) {
-        throw dead(c, f, "write", e);
+        throw dead(this[kC], f, "write", e);
       }
     },
   }),
@@ -395,12 +390,11 @@ const SCALAR: Partial<Record<PrimitiveName, (off: number, f: FieldInfo) => Acces
       }
     },
     set(v) {
-      const c = this[kC];
       try {
         if (!(typeof v === "boolean" || v === 0 || v === 1)) throw BAD;
-        c.dv.setUint8(this[kO] + off, v === true || v === 1 ? 1 : 0);
+        this[kDV].setUint8(this[kO] + off, v === true || v === 1 ? 1 : 0);
       } catch (e) {
-        throw refused(c, f, v, e);
+        throw refused(this[kC], f, v, e);
       }
     },
   }),
@@ -503,6 +497,7 @@ export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]
   Object.defineProperty(proto, Symbol.for("Deno.customInspect"), { value: inspectView });
   function View(this: Slots, c: Chunk, o: number, managed: boolean, lo: number, hi: number) {
     this[kC] = c;
+    this[kDV] = c.dv;
     this[kO] = o;
     this[kM] = managed;
     this[kLo] = lo;
