@@ -24,7 +24,7 @@ import { _pending, _release } from "./_defer.ts";
 export { _pending, _release };
 import { _rawFromPointerValue, _toPointerValue, kToRaw, type RawPointer } from "./pointer.ts";
 import { _describe, _isFunctionType, _primitive, type PrimitiveName, typeNames } from "./types.ts";
-import { FfiError } from "./errors.ts";
+import { _get, FfiError } from "./errors.ts";
 import { _errnoCells } from "./errno.ts";
 
 /** A struct definition as a by-value C type: its codec and the Deno `{ struct: [...] }` type. */
@@ -132,9 +132,9 @@ const structSpecs = new WeakMap<object, StructSpec>();
 function structSpec(def: object, where: string): StructSpec {
   const known = structSpecs.get(def);
   if (known !== undefined) return known;
-  const codec = (def as { [kCodec]?: Codec })[kCodec];
+  const codec = _get(def, kCodec) as Codec | undefined;
   // A StructDefinition keeps its field list as given (`spec`): [name, type] or [name, type, length].
-  const members = (def as { spec?: unknown }).spec;
+  const members = _get(def, "spec");
   if (codec === undefined || !Array.isArray(members)) {
     throw new TypeError(
       `Cannot use ${_describe(def)} as the C type of ${where}: it is not a struct definition`,

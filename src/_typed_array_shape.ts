@@ -61,13 +61,15 @@ function slowSet(p: FastThis, i: unknown, v: unknown): void {
       typedArraySet.call(p, i as ArrayLike<unknown>, v as number | undefined);
     } catch (e) {
       // V8's own messages ("offset is out of bounds") name neither the method nor the values.
-      if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+      // Anything else was thrown reading the array (a getter, a Proxy trap): not an array we can copy.
       const E = e instanceof RangeError ? RangeError : TypeError;
       throw new E(
         `TypedPointer.set(): cannot copy array ${_describe(i)} at offset ${
           _describe(v)
         } into ${s.elem.label}` +
-          `${s.count === undefined ? "" : ` of count ${s.count}`}: ${e.message}`,
+          `${s.count === undefined ? "" : ` of count ${s.count}`}: ${
+            e instanceof Error ? e.message : _describe(e)
+          }`,
         { cause: e },
       );
     }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { _isInstance } from "./errors.ts";
 import { Arena } from "./arena.ts";
 import { _int } from "./_values.ts";
 import { _checkRange, _makeManaged, _span, type CType, kToRaw, type RawPointer } from "./pointer.ts";
@@ -131,8 +132,8 @@ export class Buffer {
    */
   writeBytes(offset: number, bytes: Uint8Array | readonly number[]): void {
     let src: Uint8Array;
-    if (bytes instanceof Uint8Array) {
-      src = bytes;
+    if (_isInstance(bytes, Uint8Array)) {
+      src = bytes as Uint8Array;
     } else if (Array.isArray(bytes)) {
       src = new Uint8Array(bytes.length);
       // A plain loop, not forEach: forEach skips the holes of a sparse array, which wrote 0 there.

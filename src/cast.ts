@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _argMessage } from "./errors.ts";
+import { _argMessage, _isInstance } from "./errors.ts";
 import { _rawOfArg, type CType, type PointerLike } from "./pointer.ts";
 import { StructDefinition } from "./struct.ts";
 import type { CInput, CValue, FieldSpec, StructElement, StructInput, StructView } from "./struct_types.ts";
@@ -169,7 +169,9 @@ export function cast(ptr: PointerLike, ctype: CType, count?: number): TypedPoint
 export function cast(ptr: PointerLike, ctype: CType, count?: number): unknown {
   const raw = _rawOfArg(ptr, "ffi.cast()", "ptr");
   if (raw === null) throw new TypeError(_argMessage("ffi.cast()", "ptr", "a pointer-like value", ptr));
-  if (ctype instanceof StructDefinition && count === undefined) return _viewOf(raw, ctype, "ffi.cast()");
+  if (_isInstance(ctype, StructDefinition) && count === undefined) {
+    return _viewOf(raw, ctype as StructDefinition, "ffi.cast()");
+  }
   const elem = _elemOf(ctype, "ffi.cast()");
   if (count !== undefined) {
     if (typeof count !== "number") {

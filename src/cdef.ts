@@ -10,6 +10,7 @@ import { _tokenize, CSyntaxError, type Token } from "./_c_lexer.ts";
 import { StructDefinition } from "./struct.ts";
 import type { FieldSpec } from "./struct_types.ts";
 import { _describe, _primitive, type PrimitiveName } from "./types.ts";
+import { _get, _has, _isInstance } from "./errors.ts";
 
 /**
  * A C type as the rest of the library takes it: a type name (`"i32"`, `"pointer"`) or a struct or
@@ -809,7 +810,7 @@ function typedefValue(name: string, t: CT, at: Token): unknown {
 }
 
 function scopeOf(x: unknown, i: number): Scope {
-  const s = typeof x === "object" && x !== null ? (x as { [kScope]?: Scope })[kScope] : undefined;
+  const s = typeof x === "object" && x !== null ? _get(x, kScope) as Scope | undefined : undefined;
   if (s === undefined) {
     throw new TypeError(
       `ffi.cdef(): expected the result of an earlier ffi.cdef() for scopes[${i}], got ${_describe(x)}`,
@@ -908,8 +909,8 @@ export function _parsePrototype(
  * @ignore
  */
 export function _isSignatureLike(x: unknown): x is Signature {
-  return typeof x === "object" && x !== null && !(x instanceof StructDefinition) &&
-    typeof (x as Signature).name === "string" && "ret" in x && Array.isArray((x as Signature).args);
+  return typeof x === "object" && x !== null && !_isInstance(x, StructDefinition) &&
+    typeof _get(x, "name") === "string" && _has(x, "ret") && Array.isArray(_get(x, "args"));
 }
 
 /**

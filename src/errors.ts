@@ -153,6 +153,47 @@ export function _isPlainObject(o: unknown): o is Record<string, unknown> {
 }
 
 /**
+ * `key in o`, but `false` where asking throws (a Proxy whose `has` trap throws): type and pointer
+ * checks use it, so that such a value gets the TypeError naming the function, the parameter and the
+ * value instead of the trap's own exception.
+ * @internal
+ * @ignore
+ */
+export function _has(o: object, key: PropertyKey): boolean {
+  try {
+    return key in o;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `o[key]`, or `undefined` where reading it throws (a getter or a Proxy trap).
+ * @internal
+ * @ignore
+ */
+export function _get(o: object, key: PropertyKey): unknown {
+  try {
+    return (o as Record<PropertyKey, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `o instanceof C`, or `false` where asking throws (a Proxy whose `getPrototypeOf` trap throws).
+ * @internal
+ * @ignore
+ */
+export function _isInstance(o: unknown, C: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return o instanceof C;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The message of a bad argument: `fn: expected <what> for param, got <value>`, with the value
  * formatted by {@linkcode _describe}.
  * @internal

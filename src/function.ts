@@ -17,7 +17,7 @@ import { _compileEngineCall } from "./_engine.ts";
 import { _callbackGate } from "./callback.ts";
 import { _callbackHolds } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
-import { FfiError } from "./errors.ts";
+import { _get, _has, FfiError } from "./errors.ts";
 import { _rawOf, _toPointerValue, type CType, type PointerLike } from "./pointer.ts";
 import type { CallArgs, CResult } from "./struct_types.ts";
 import { _describe } from "./types.ts";
@@ -44,7 +44,7 @@ export interface SignatureLike {
 const NULL_PAGE = 4096;
 
 function isSignature(x: unknown): x is SignatureLike {
-  return typeof x === "object" && x !== null && "ret" in x && Array.isArray((x as { args?: unknown }).args);
+  return typeof x === "object" && x !== null && _has(x, "ret") && Array.isArray(_get(x, "args"));
 }
 
 /**

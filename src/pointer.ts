@@ -33,7 +33,7 @@ import {
   kAllocCString,
   kCodec,
 } from "./_codec.ts";
-import { _describe, FfiError, kDescribe } from "./errors.ts";
+import { _describe, _has, FfiError, kDescribe } from "./errors.ts";
 import { _native } from "./_native.ts";
 import {
   _isFunctionType,
@@ -780,7 +780,11 @@ export function _rawOfArg(x: unknown, fn: string, param: string): RawPointer | n
       throw new FfiError(`${fn}: ${param} ${_describe(x)}: ${e.message}`, { cause: e });
     }
     if (e instanceof TypeError) throw new TypeError(`${fn}: ${param}: ${e.message}`, { cause: e });
-    throw e;
+    // Asking the value whether it is a pointer threw (a Proxy trap, a getter): it is none.
+    throw new TypeError(
+      `${fn}: expected a pointer-like value for ${param}, got ${_describe(x)} (inspecting it threw)`,
+      { cause: e },
+    );
   }
 }
 
@@ -1042,7 +1046,7 @@ export function _resolveCodec(ctype: unknown, fn?: string, param?: string): Code
     lastType = ctype;
     return (lastCodec = codec);
   }
-  if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
+  if (typeof ctype === "object" && ctype !== null && _has(ctype, kCodec)) {
     const codec = (ctype as { [kCodec]: Codec })[kCodec];
     lastType = ctype;
     return (lastCodec = codec);

@@ -13,7 +13,7 @@
 
 import { type Codec, kCodec } from "./_codec.ts";
 import { _buildCodec, type FieldInfo, type StructCodec } from "./_struct_codec.ts";
-import { _describe, _isPlainObject } from "./errors.ts";
+import { _describe, _get, _isInstance, _isPlainObject } from "./errors.ts";
 import { _layout } from "./layout.ts";
 import { _codecOf, type FieldName, type FieldSpec, type StructType } from "./pointer.ts";
 import { _buildViewClass, type ViewCtor } from "./struct_view.ts";
@@ -105,7 +105,7 @@ function parseField(spec: unknown, i: number): ParsedField {
   const [name, given, length] = spec as [unknown, unknown, unknown];
   // A function type (a Signature from ffi.cdef) is a function pointer.
   const type = _isFunctionType(given) ? "pointer" : given;
-  const bitSpec = typeof length === "object" && length !== null ? length as { bits?: unknown } : undefined;
+  const bitSpec = typeof length === "object" && length !== null ? { bits: _get(length, "bits") } : undefined;
   // C allows unnamed bitfields (`int : 3;`, `int : 0;`): padding that no one reads.
   if (typeof name !== "string" || (name === "" && bitSpec === undefined)) {
     throw fieldError(i, name, `must have a non-empty string name, got ${_describe(name)}`);
@@ -114,10 +114,10 @@ function parseField(spec: unknown, i: number): ParsedField {
   let def: StructDefinition | null = null;
   let codec: Codec;
   let elemDesc: string;
-  if (type instanceof StructDefinition) {
-    def = type;
-    codec = type[kCodec];
-    elemDesc = `${type.kind} (${type.size} bytes)`;
+  if (_isInstance(type, StructDefinition)) {
+    def = type as StructDefinition;
+    codec = def[kCodec];
+    elemDesc = `${def.kind} (${def.size} bytes)`;
   } else {
     const info = typeof type === "string" ? _primitive(type) : undefined;
     if (info === undefined) {
@@ -146,7 +146,7 @@ function parseField(spec: unknown, i: number): ParsedField {
         i,
         name,
         `must have an integer bit width ({ bits: n }) as its third element, got ${_describe(bits)} in ${
-          _describe(bitSpec)
+          _describe(length)
         }`,
       );
     }

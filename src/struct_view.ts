@@ -30,7 +30,7 @@ import {
   type ViewSource,
 } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
-import { _argMessage, FfiError, kDescribe } from "./errors.ts";
+import { _argMessage, _has, FfiError, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
@@ -570,7 +570,7 @@ export function view<F extends readonly FieldSpec[]>(
 }
 
 function structCodecOf(def: unknown): StructCodec | null {
-  if (typeof def !== "object" || def === null || !(kCodec in def)) return null;
+  if (typeof def !== "object" || def === null || !_has(def, kCodec)) return null;
   const codec = (def as { [kCodec]: StructCodec })[kCodec];
   return typeof codec.makeView === "function" ? codec : null;
 }

@@ -40,7 +40,7 @@ import {
   type State,
 } from "./_typed_access.ts";
 import { _fastShape } from "./_typed_array_shape.ts";
-import { _describe, kDescribe } from "./errors.ts";
+import { _describe, _has, kDescribe } from "./errors.ts";
 import { _codecOf, _makeManaged, _rawFromAddr, _span, kToRaw, type RawPointer } from "./pointer.ts";
 import { _primitiveOrThrow, type PrimitiveName } from "./types.ts";
 
@@ -389,7 +389,7 @@ const structElems = new WeakMap<object, Elem>();
  * @ignore
  */
 export function _elemOf(ctype: unknown, fn?: string): Elem {
-  if (typeof ctype === "object" && ctype !== null && kCodec in ctype) {
+  if (typeof ctype === "object" && ctype !== null && _has(ctype, kCodec)) {
     let e = structElems.get(ctype);
     if (e === undefined) {
       const codec = (ctype as { [kCodec]: Codec })[kCodec];

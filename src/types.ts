@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _describe } from "./errors.ts";
+import { _describe, _get, _has } from "./errors.ts";
 
 /** Size in bytes of a pointer on this platform (Deno's FFI is 64-bit only). */
 const PTR = 8;
@@ -248,8 +248,8 @@ export function _primitiveOrThrow(name: unknown, what = "type", fn?: string, par
  * @ignore
  */
 export function _isFunctionType(x: unknown): boolean {
-  return typeof x === "object" && x !== null && "ret" in x && Array.isArray((x as { args?: unknown }).args) &&
-    !("spec" in x);
+  return typeof x === "object" && x !== null && _has(x, "ret") && Array.isArray(_get(x, "args")) &&
+    !_has(x, "spec");
 }
 
 /** Every accepted primitive type name, aliases included. */
