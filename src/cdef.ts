@@ -892,7 +892,9 @@ export function _parsePrototype(
   ...scopes: CDefs[]
 ): Signature {
   if (typeof proto !== "string") {
-    throw new TypeError(`${what}: expected a C prototype string or a Signature, got ${typeof proto}`);
+    throw new TypeError(
+      `${what}: expected a C prototype string or a Signature for prototype, got ${_describe(proto)}`,
+    );
   }
   const p = new Parser(proto, scopes.map(scopeOf));
   const { name, sig } = p.functionType();
@@ -932,9 +934,8 @@ export function _toSignature(x: unknown, what: string, needsName = true): Signat
   if (typeof x === "string") return _parsePrototype(x, what, needsName);
   if (!_isSignatureLike(x)) {
     throw new TypeError(
-      `${what}: expected a C prototype string ("int abs(int j)") or a Signature from ffi.cdef(), got ${
-        typeof x === "object" ? JSON.stringify(x) : String(x)
-      }`,
+      `${what}: expected a C prototype string ("int abs(int j)") or a Signature from ffi.cdef() for ` +
+        `prototype, got ${_describe(x)}`,
     );
   }
   return x;

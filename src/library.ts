@@ -487,7 +487,11 @@ export class Library {
     argTypes?: unknown,
     options?: CallOptions,
   ): (...args: never[]) => unknown {
-    if (argTypes === undefined && ret !== undefined && typeof ret !== "object") {
+    if (
+      argTypes === undefined && ret !== undefined && typeof ret !== "object" &&
+      typeof nameOrPrototype === "string" &&
+      !nameOrPrototype.includes("(")
+    ) {
       // The list form `fn(name, ret, argTypes)` without its argument types.
       checkName(nameOrPrototype, "fn");
       throw new TypeError(

@@ -403,7 +403,7 @@ export class RawPointer {
    */
   readString(offset: number = 0): string {
     const c = this.#c;
-    const o = this.#at(offset, 0, "read", "a string");
+    const o = this.#at(offset, 0, "read", "a string", "RawPointer.readString()");
     if (c !== null) {
       const bytes = c.u8.subarray(o, this.#hi);
       const nul = bytes.indexOf(0);

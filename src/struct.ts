@@ -285,11 +285,7 @@ export class StructDefinition<F extends readonly FieldSpec[] = readonly FieldSpe
    * ```
    */
   constructor(fields: F, options?: StructOptions & { readonly union?: boolean }) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(
-        `ffi.struct(): expected an options object ({ packed: true }), got ${_describe(options)}`,
-      );
-    }
+    checkOptions(options, "ffi.struct()", true);
     const isUnion = options?.union === true;
     fn = isUnion ? "ffi.union()" : "ffi.struct()";
     if (!Array.isArray(fields)) {
@@ -529,7 +525,7 @@ export function struct<F extends readonly FieldSpec[]>(
 }
 
 /** The options of `ffi.struct`/`ffi.union`: `undefined`, or an object whose only key is `packed`. */
-function checkOptions(options: unknown, fn: string): void {
+function checkOptions(options: unknown, fn: string, union = false): void {
   if (options === undefined) return;
   if (!_isPlainObject(options)) {
     throw new TypeError(
@@ -537,7 +533,7 @@ function checkOptions(options: unknown, fn: string): void {
     );
   }
   for (const key of Object.keys(options)) {
-    if (key !== "packed") {
+    if (key !== "packed" && !(union && key === "union")) {
       throw new TypeError(
         `${fn}: unknown option ${JSON.stringify(key)} in options ${
           _describe(options)

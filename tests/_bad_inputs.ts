@@ -385,6 +385,24 @@ const FNS: Fn[] = [
     },
   },
   {
+    label: "RawPointer.readString",
+    params: [["offset", "optOffset"]],
+    valid: () => [0],
+    call: (c, a) => c.p.readString(a[0] as Any),
+  },
+  {
+    label: "StructDefinition.constructor",
+    params: [["fields", "fields"], ["options", "options"]],
+    valid: () => [[["x", "i32"]], undefined],
+    call: (_c, a) => new ffi.StructDefinition(a[0] as Any, a[1] as Any),
+  },
+  {
+    label: "Library.fn",
+    params: [["prototype", "prototype"], ["options", "options"]],
+    valid: () => ["int abs(int)", undefined],
+    call: (c, a) => c.lib.fn(a[0] as Any, a[1] as Any),
+  },
+  {
     label: "StructDefinition.offsetOf",
     params: [["name", "fieldName"]],
     valid: () => ["x"],
@@ -560,6 +578,13 @@ KINDS.pointerValue = (v) => {
   return "T";
 };
 
+// A C prototype string (or Signature) for lib.fn(prototype): a string that is no prototype is a
+// SyntaxError (or a TypeError for an unknown type name), anything else a TypeError.
+KINDS.prototype = (v) => {
+  if (v === "empty string" || v === "numeric string" || v === "unknown name") return "ST";
+  return "T";
+};
+
 // ffi.isNull: `null` and `undefined` count as NULL; a pointer is asked, never accessed.
 KINDS.isNullPtr = (v) => {
   if (v === "undefined" || v === "null" || v === "freed pointer" || v === "closed callback ptr") return "ok";
@@ -688,10 +713,14 @@ export function runMatrix(): { cases: number; failures: Failure[] } {
         }
         const missing: string[] = [];
         // C source is reported by its line and column (and token), as a compiler does.
-        if (kind === "source" && /line \d+, column \d+/.test(msg)) continue;
+        if ((kind === "source" || kind === "prototype") && /line \d+, column \d+/.test(msg)) continue;
         const method = f.label.split(".")[1];
         // A call argument is named by the C function that takes it ("argument 0 (i32) of abs").
-        const callee = f.label === "Library.call" && param === "args[0]" ? /\bof abs\b/ : null;
+        const callee = f.label === "Library.call" && param === "args[0]"
+          ? /\bof abs\b/
+          : f.label === "StructDefinition.constructor"
+          ? /ffi\.struct\(\)/ // the constructor is what ffi.struct() calls
+          : null;
         if (!new RegExp(`\\b${method}\\b`).test(msg) && !callee?.test(msg)) missing.push("function");
         const pname = param.replace(/\[0\]$/, "").replace(/^fields\[0\]\[\d\] \((\w+)\)$/, "$1")
           .replace(/ \(an? \w+ field\)$/, "");
