@@ -137,13 +137,6 @@ let fromBigAddr: (a: bigint) => RawPointer;
 /** Whether `p` is an unmanaged pointer above 2^53, whose `addr` only approximates it. */
 let isExact: (p: RawPointer) => boolean;
 
-// The field values of the next RawPointer constructed (see its fields), set by `construct`.
-let nextC: Chunk | null = null;
-let nextO = 0;
-let nextLo = 0;
-let nextHi = 0;
-let nextX: Deno.PointerValue | undefined = undefined;
-
 /** The last type resolved and its codec: code reads and writes one type many times in a row. */
 let lastType: unknown = "i32";
 let lastCodec: Codec = _SCALAR_CODECS.i32;
@@ -169,25 +162,30 @@ let lastCodec: Codec = _SCALAR_CODECS.i32;
  * ```
  */
 export class RawPointer {
-  // The fields take their values from initializers (the `next*` of `construct`), not from stores in
-  // the constructor: a field declared without one is first defined as `undefined`, and storing into
-  // it afterwards makes V8 treat it as mutable in every pointer, so optimised code could no longer
-  // fold the fields of a pointer it holds as a constant (measured: a write 2.3x a DataView's time
-  // instead of 1.0x). Only `#x`, a cache, is stored into later.
+  // Stored by the constructor: V8 then treats the fields as mutable, so optimised code does not fold
+  // the fields of a pointer it holds as a constant. Taking their values from initializers instead
+  // made a write through a constant pointer 1.2x a DataView's time (2.3x now), but pointer creation
+  // slower (`arena.alloc(64)` 1.4x malloc + free instead of 1.0x).
   /** The chunk of managed memory, or null for an unmanaged pointer. */
-  #c: Chunk | null = nextC;
+  #c: Chunk | null;
   /** Managed: byte offset in the chunk. Unmanaged: the address (approximate above 2^53, see `#x`). */
-  #o: number = nextO;
+  #o: number;
   /** Managed: the allocation's bounds `[lo, hi)`, as offsets in the chunk. */
-  #lo: number = nextLo;
-  #hi: number = nextHi;
+  #lo: number;
+  #hi: number;
   /**
    * The Deno pointer value of this address, built on first use; for an unmanaged address above
    * 2^53, set at creation and exact (`#o` then only approximates it).
    */
-  #x: Deno.PointerValue | undefined = nextX;
+  #x: Deno.PointerValue | undefined;
 
-  private constructor() {}
+  private constructor(c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) {
+    this.#c = c;
+    this.#o = o;
+    this.#lo = lo;
+    this.#hi = hi;
+    this.#x = x;
+  }
 
   /** The address as a number (exact below 2^53, which covers every user-space address). */
   get addr(): number {
@@ -591,17 +589,15 @@ export class RawPointer {
       },
     });
     const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) => {
-      nextC = c, nextO = o, nextLo = lo, nextHi = hi, nextX = x;
-      const p = Reflect.construct(RawPointer, [], c === null ? UnmanagedPointer : WidePointer) as RawPointer;
-      nextC = null; // not to keep the chunk alive
-      return p;
+      return Reflect.construct(
+        RawPointer,
+        [c, o, lo, hi, x],
+        c === null ? UnmanagedPointer : WidePointer,
+      ) as RawPointer;
     };
     managed = (c, o, lo, hi) => {
       if (!(o >= -SMALL && o <= SMALL && hi <= SMALL)) return wide(c, o, lo, hi, undefined);
-      nextC = c, nextO = o | 0, nextLo = lo | 0, nextHi = hi | 0, nextX = undefined;
-      const p = new RawPointer();
-      nextC = null; // not to keep the chunk alive
-      return p;
+      return new RawPointer(c, o | 0, lo | 0, hi | 0, undefined);
     };
     // `#lo` of an unmanaged pointer: 1 when it was computed from a pointer on the first page.
     unmanaged = (addr, nullDerived = false) => wide(null, addr, nullDerived ? 1 : 0, 0, undefined);
