@@ -154,6 +154,16 @@ export function copy(
   src: PointerLike | ArrayBuffer | ArrayBufferView,
   len: number,
 ): void {
+  // Two RawPointers (the common case) first, in few enough steps that the call stays cheap.
+  if (
+    dst instanceof RawPointer && src instanceof RawPointer && typeof len === "number" && len >= 0 &&
+    len % 1 === 0
+  ) {
+    const dOff = _checkRange(dst, 0, len, "write (ffi.copy() destination)");
+    const sOff = _checkRange(src, 0, len, "read (ffi.copy() source)");
+    if (len !== 0) _native().lffi_mem_copy(_baseOf(dst), dOff, _baseOf(src), sOff, len);
+    return;
+  }
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
   const dJs = dst instanceof RawPointer ? null : jsBytes(dst, "dst");
   const sJs = src instanceof RawPointer ? null : jsBytes(src, "src");
