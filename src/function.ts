@@ -155,11 +155,11 @@ export function fn(
  * assert.equal(strlen("abc"), 3n);
  * ```
  */
-// deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
 export function fn(
   target: PointerLike | Deno.PointerValue,
   prototype: string,
   options?: CallOptions,
+  // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
 ): (...args: any[]) => any;
 export function fn(
   target: PointerLike | Deno.PointerValue,
