@@ -194,13 +194,13 @@ export function copy(
 /** {@linkcode copy} for everything but two RawPointers and a valid length. */
 function copySlow(dst: unknown, src: unknown, len: unknown): void {
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
-  const dRaw = isRawPointer(dst);
-  const sRaw = isRawPointer(src);
-  const dJs = dRaw ? null : jsBytes(dst, "dst");
-  const sJs = sRaw ? null : jsBytes(src, "src");
+  // No `instanceof` here: on a StructView it is a runtime call (see `_rawOf`); `jsBytes` gives null
+  // for every pointer-like value, RawPointers included, and `rawArg` takes them all.
+  const dJs = jsBytes(dst, "dst");
+  const sJs = jsBytes(src, "src");
   if (dJs === null && sJs === null) {
-    const d = dRaw ? dst as RawPointer : rawArg(dst, "ffi.copy()", "dst");
-    const s = sRaw ? src as RawPointer : rawArg(src, "ffi.copy()", "src");
+    const d = rawArg(dst, "ffi.copy()", "dst");
+    const s = rawArg(src, "ffi.copy()", "src");
     const dOff = _checkRange(d, 0, n, "write (ffi.copy() destination)");
     const sOff = _checkRange(s, 0, n, "read (ffi.copy() source)");
     if (n === 0) return;
