@@ -613,7 +613,8 @@ function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, o
  * A {@linkcode StructView} of the struct `def` at `ptr`: its properties read and write the fields in
  * place. A view of managed memory is bounds-checked once, here, and dies with its arena (later access
  * throws an {@linkcode FfiError}); a view of unmanaged memory is unchecked, as in C (but never on
- * the first page, addresses 0 to 4095).
+ * the first page, addresses 0 to 4095). Assigning to a name that is no field of `def` (a typo) is a
+ * `TypeError` naming the struct, the name and the value.
  *
  * @example
  * ```ts
@@ -627,6 +628,7 @@ function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, o
  * player.x = 10.5;
  * player.health = 100;
  * player.name = "Ada"; // UTF-8 plus NUL
+ * assert.throws(() => Object.assign(player, { helth: 5 }), TypeError); // no field "helth"
  * assert.equal(player.health, 100);
  * assert.equal(ptr.read(8, "i32"), 100);
  * assert.equal(player.name[0], 65);
