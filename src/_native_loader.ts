@@ -264,7 +264,16 @@ export function _openNative<S extends Deno.ForeignLibraryInterface>(symbols: S):
   }
   if (shipped?.bytes) {
     const bytes = shipped.bytes as Uint8Array<ArrayBuffer>;
-    const path = memoryFile(bytes) ?? _privateFile(bytes, platform?.file ?? "liblune_ffi");
+    const memory = memoryFile(bytes);
+    if (memory !== null) {
+      try {
+        return { library: Deno.dlopen(memory, symbols), path: memory };
+      } catch (cause) {
+        // Without a mounted /proc the memory file has no path to open: the private file below.
+        if (isPermissionError(cause)) throw cause;
+      }
+    }
+    const path = _privateFile(bytes, platform?.file ?? "liblune_ffi");
     try {
       return { library: Deno.dlopen(path, symbols), path };
     } catch (cause) {

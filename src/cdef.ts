@@ -196,13 +196,24 @@ class Parser {
     this.#i++;
     return true;
   }
-  #expect(text: string, what = `'${text}'`): Token {
-    if (!this.#is(text)) throw this.#error(`expected ${what}`);
-    return this.#next();
+  #expect(text: string, what = `'${text}'`, lineEnd = true): Token {
+    if (this.#is(text)) return this.#next();
+    // gcc reports a missing closing ';', ')', ']' or '}' right after the token before it when the
+    // next token is on a later line (where the fix goes): `typedef int T\nstruct Q` is 1:14. Where
+    // it expects several tokens (after a struct field), it reports the next token.
+    const prev = this.#toks[this.#i - 1];
+    if (
+      lineEnd && prev !== undefined && prev.kind !== "define" && what === `'${text}'` &&
+      ";)]}".includes(text) &&
+      this.#t.line > prev.line
+    ) {
+      throw this.#error(`expected ${what}`, this.#t, prev.line, prev.column + prev.text.length);
+    }
+    throw this.#error(`expected ${what}`);
   }
-  #error(msg: string, t: Token = this.#t): CSyntaxError {
+  #error(msg: string, t: Token = this.#t, line = t.line, column = t.column): CSyntaxError {
     const shown = t.kind === "eof" ? "end of input" : t.kind === "define" ? `#define ${t.text}` : t.text;
-    return new CSyntaxError(`${msg} before '${shown}'`, t.line, t.column, shown);
+    return new CSyntaxError(`${msg} before '${shown}'`, line, column, shown);
   }
 
   // -- names
@@ -488,7 +499,7 @@ class Parser {
         }
       }
       if (this.#accept(",")) continue;
-      this.#expect(";", "';'");
+      this.#expect(";", "';'", false);
       return;
     }
   }

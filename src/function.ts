@@ -15,6 +15,7 @@ import {
 import { _trampoline, _trampolineName, _trampolineTarget } from "./_dl.ts";
 import { _compileEngineCall } from "./_engine.ts";
 import { _callbackGate } from "./callback.ts";
+import { _toSignature } from "./cdef.ts";
 import { _callbackHolds } from "./_hold.ts";
 import { _callOptions, _nonblockingFunction, type CallOptions, type ErrnoResult } from "./_nonblocking.ts";
 import { _get, _has, FfiError } from "./errors.ts";
@@ -141,6 +142,25 @@ export function fn(
   signature: SignatureLike,
   options?: CallOptions,
 ): (...args: unknown[]) => unknown;
+/**
+ * {@linkcode fn} with the signature as a C prototype string (the name in it only labels errors).
+ *
+ * @example
+ * ```ts
+ * import * as ffi from "@x/lune-ffi";
+ * import assert from "node:assert/strict";
+ *
+ * using libc = ffi.load("libc.so.6");
+ * const strlen = ffi.fn(libc.getSymbol("strlen")!, "size_t strlen(const char *s);");
+ * assert.equal(strlen("abc"), 3n);
+ * ```
+ */
+export function fn(
+  target: PointerLike | Deno.PointerValue,
+  prototype: string,
+  options?: CallOptions,
+  // deno-lint-ignore no-explicit-any -- the types of a prototype string are not known to the compiler
+): (...args: any[]) => any;
 export function fn(
   target: PointerLike | Deno.PointerValue,
   retOrSignature: CType | SignatureLike,
@@ -151,6 +171,10 @@ export function fn(
   let args: unknown = argTypes;
   let name: string | undefined;
   let variadic = false;
+  // A prototype string, as `lib.fn` and `ffi.callback` take it: `ffi.fn(p, "size_t strlen(const char *s)")`.
+  if (!Array.isArray(argTypes) && typeof retOrSignature === "string" && /\(/.test(retOrSignature)) {
+    retOrSignature = _toSignature(retOrSignature, "ffi.fn()", false);
+  }
   if ((argTypes === undefined || !Array.isArray(argTypes)) && isSignature(retOrSignature)) {
     variadic = retOrSignature.variadic === true;
     options = argTypes as CallOptions | undefined;
