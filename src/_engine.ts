@@ -39,7 +39,7 @@ import {
 import { _errnoCells } from "./errno.ts";
 import { FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
-import { _addrOf, _rawFromAddr, _toPointerValue, kToRaw, ptr, RawPointer } from "./pointer.ts";
+import { _addrOf, _rawFromAddr, _toPointerValue, kToRaw, ptr, type RawPointer } from "./pointer.ts";
 import type { PrimitiveName } from "./types.ts";
 import { _describe } from "./types.ts";
 
