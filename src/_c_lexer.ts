@@ -114,6 +114,43 @@ export function _intLiteral(s: string): bigint | undefined {
   return BigInt(body);
 }
 
+const ESCAPES: Record<string, number> = {
+  n: 10,
+  t: 9,
+  r: 13,
+  "0": 0,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+  "\\": 92,
+  "'": 39,
+  '"': 34,
+  "?": 63,
+};
+
+/**
+ * The value of a C character constant (`'A'`, `'\n'`, `'\x7f'`, `'\101'`) as C's `int`: a plain `char`
+ * is signed here, so `'\xff'` is -1. `undefined` for anything else (multi-character constants too).
+ * @internal
+ * @ignore
+ */
+export function _charLiteral(s: string): bigint | undefined {
+  const m = /^'(?:([^'\\\n])|\\([ntr0abfv\\'"?])|\\x([0-9a-fA-F]{1,2})|\\([0-7]{1,3}))'$/.exec(s);
+  if (m === null) return undefined;
+  let v: number;
+  if (m[1] !== undefined) {
+    v = m[1].charCodeAt(0);
+    if (v > 127) return undefined; // a UTF-8 sequence of several bytes is a multi-character constant
+  } else if (m[2] !== undefined) v = ESCAPES[m[2]];
+  else if (m[3] !== undefined) v = parseInt(m[3], 16);
+  else {
+    v = parseInt(m[4], 8);
+    if (v > 255) return undefined;
+  }
+  return BigInt(v > 127 ? v - 256 : v);
+}
+
 /**
  * Splits C source into tokens.
  * @internal
@@ -194,6 +231,18 @@ export function _tokenize(src: string): Token[] {
       i = j;
       continue;
     }
+    if (ch === "'") {
+      // A character constant is an integer constant (`enum { TAB = '\t' }`).
+      let j = i + 1;
+      while (j < n && src[j] !== "'" && src[j] !== "\n") j += src[j] === "\\" ? 2 : 1;
+      if (src[j] !== "'") err("missing terminating ' character", i, "'");
+      const text = src.slice(i, j + 1);
+      const value = _charLiteral(text);
+      if (value === undefined) err(`invalid or unsupported character constant ${text}`, i, text);
+      out.push({ kind: "number", text, value, line, column });
+      i = j + 1;
+      continue;
+    }
     const p = SINGLE.has(ch) && !(ch === "<" || ch === ">" || ch === ".")
       ? ch
       : PUNCT.find((q) => src.startsWith(q, i));
@@ -250,6 +299,6 @@ function defineValue(s: string): bigint | undefined {
     neg = true;
     t = t.slice(1).trim();
   }
-  const v = _intLiteral(t);
+  const v = _intLiteral(t) ?? _charLiteral(t);
   return v === undefined ? undefined : neg ? -v : v;
 }

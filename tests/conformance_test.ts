@@ -51,3 +51,33 @@ Deno.test("cdef: a missing ';', ']' or ')' before a token on a later line is rep
     });
   }
 });
+
+Deno.test("cdef: character constants are integer constants, as in C (plain char is signed)", () => {
+  const d = ffi.cdef(
+    `enum ch { TAB = '\\t', NUL = '\\0', FF = '\\xff', OCT = '\\101', QUOTE = '\\'', A = 'A', NEXT };
+#define LETTER 'x'
+struct S { char pad[' ']; };`,
+  );
+  assert.deepEqual([d.TAB, d.NUL, d.FF, d.OCT, d.QUOTE, d.A, d.NEXT, d.LETTER], [
+    9,
+    0,
+    -1,
+    65,
+    39,
+    65,
+    66,
+    120,
+  ]);
+  assert.equal((d.S as ffi.StructDefinition).size, 32);
+  assert.throws(() => ffi.cdef("enum { A = 'ab' };"), (e: unknown) => {
+    assert.ok(
+      e instanceof SyntaxError && /line 1, column 12/.test(e.message) && /'ab'/.test(e.message),
+      String(e),
+    );
+    return true;
+  });
+  assert.throws(() => ffi.cdef("enum { A = 'a };"), (e: unknown) => {
+    assert.ok(e instanceof SyntaxError && /line 1, column 12/.test(e.message), String(e));
+    return true;
+  });
+});
