@@ -39,7 +39,7 @@ import {
 import { _errnoCells } from "./errno.ts";
 import { FfiError } from "./errors.ts";
 import { _native } from "./_native.ts";
-import { _addrOf, _rawFromAddr, _toPointerValue, kToRaw, ptr, RawPointer } from "./pointer.ts";
+import { _addrOf, _rawFromAddr, _toPointerValue, kToRaw, ptr, type RawPointer } from "./pointer.ts";
 import type { PrimitiveName } from "./types.ts";
 import { _describe } from "./types.ts";
 
@@ -117,7 +117,9 @@ const callScoped = {
 /** Writes a pointer argument's address (8 bytes) at `o`. */
 function writePtr(d: DataView, o: number, x: unknown, what: string): void {
   let a: number;
-  if (x instanceof RawPointer || (typeof x === "object" && x !== null && kToRaw in x)) {
+  // `kToRaw in x` alone (a RawPointer has the method too): `instanceof` on a StructView would walk
+  // to the Proxy at the end of its prototype chain, a runtime call.
+  if (typeof x === "object" && x !== null && kToRaw in x) {
     a = _addrOf(x, what);
     if (a >= TWO53) return writePointerValue(d, o, _toPointerValue(x, what));
   } else if (typeof x === "object" && x !== null && (ArrayBuffer.isView(x) || x instanceof ArrayBuffer)) {

@@ -25,6 +25,18 @@ import { _describe } from "./types.ts";
  */
 const K_TO_RAW: typeof kToRaw = kToRaw;
 
+/**
+ * `x instanceof RawPointer`, false where asking throws (a Proxy's `getPrototypeOf` trap): the caller's
+ * slow path then names the function and parameter in its TypeError, with the trap's error as `cause`.
+ */
+function isRawPointer(x: unknown): x is RawPointer {
+  try {
+    return x instanceof RawPointer;
+  } catch {
+    return false;
+  }
+}
+
 function rawArg(p: unknown, fn: string, name: string): RawPointer {
   const raw = _rawOfArg(p, fn, name);
   if (raw === null) {
@@ -103,8 +115,20 @@ export function write(ptr: PointerLike, offset: number, ctype: CType, value: unk
  * too, but a pointer first: its bounds are its allocation's).
  */
 function jsBytes(x: unknown, param: string): Uint8Array | null {
-  if (typeof x !== "object" || x === null || K_TO_RAW in x) return null;
-  const buf = x instanceof ArrayBuffer ? x : ArrayBuffer.isView(x) ? x.buffer : null;
+  if (typeof x !== "object" || x === null) return null;
+  let buf: ArrayBufferLike | null;
+  try {
+    if (K_TO_RAW in x) return null;
+    buf = x instanceof ArrayBuffer ? x : ArrayBuffer.isView(x) ? x.buffer : null;
+  } catch (e) {
+    // Asking a Proxy (or an object with a throwing getter) what it is threw: it is neither.
+    throw new TypeError(
+      `ffi.copy(): expected a pointer-like value, ArrayBuffer or typed array for ${param}, got ${
+        _describe(x)
+      } (inspecting it threw)`,
+      { cause: e },
+    );
+  }
   if (buf === null) return null;
   if ((buf as ArrayBuffer).detached) {
     throw new TypeError(`ffi.copy(): ${param} is ${_describe(x)}, whose ArrayBuffer is detached`);
@@ -156,7 +180,7 @@ export function copy(
 ): void {
   // Two RawPointers (the common case) first, in few enough steps that the call stays cheap.
   if (
-    dst instanceof RawPointer && src instanceof RawPointer && typeof len === "number" && len >= 0 &&
+    isRawPointer(dst) && isRawPointer(src) && typeof len === "number" && len >= 0 &&
     len % 1 === 0
   ) {
     const dOff = _checkRange(dst, 0, len, "write (ffi.copy() destination)");
@@ -164,12 +188,19 @@ export function copy(
     if (len !== 0) _native().lffi_mem_copy(_baseOf(dst), dOff, _baseOf(src), sOff, len);
     return;
   }
+  return copySlow(dst, src, len);
+}
+
+/** {@linkcode copy} for everything but two RawPointers and a valid length. */
+function copySlow(dst: unknown, src: unknown, len: unknown): void {
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.copy()");
-  const dJs = dst instanceof RawPointer ? null : jsBytes(dst, "dst");
-  const sJs = src instanceof RawPointer ? null : jsBytes(src, "src");
+  // No `instanceof` here: on a StructView it is a runtime call (see `_rawOf`); `jsBytes` gives null
+  // for every pointer-like value, RawPointers included, and `rawArg` takes them all.
+  const dJs = jsBytes(dst, "dst");
+  const sJs = jsBytes(src, "src");
   if (dJs === null && sJs === null) {
-    const d = dst instanceof RawPointer ? dst : rawArg(dst, "ffi.copy()", "dst");
-    const s = src instanceof RawPointer ? src : rawArg(src, "ffi.copy()", "src");
+    const d = rawArg(dst, "ffi.copy()", "dst");
+    const s = rawArg(src, "ffi.copy()", "src");
     const dOff = _checkRange(d, 0, n, "write (ffi.copy() destination)");
     const sOff = _checkRange(s, 0, n, "read (ffi.copy() source)");
     if (n === 0) return;
@@ -218,7 +249,7 @@ function pointerBytes(p: RawPointer, n: number, verb: string): Uint8Array {
  * ```
  */
 export function fill(ptr: PointerLike, len: number, byte: number): void {
-  const p = ptr instanceof RawPointer ? ptr : rawArg(ptr, "ffi.fill()", "ptr");
+  const p = isRawPointer(ptr) ? ptr : rawArg(ptr, "ffi.fill()", "ptr");
   const n = typeof len === "number" && len >= 0 && Number.isInteger(len) ? len : lengthArg(len, "ffi.fill()");
   const b = _intIn(byte, -0x80, 0xff, "u8", "ffi.fill() byte") & 0xff;
   const off = _checkRange(p, 0, n, "fill");

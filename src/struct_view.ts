@@ -30,7 +30,7 @@ import {
   type ViewSource,
 } from "./_struct_codec.ts";
 import { _bool, _float, _int, _int64 } from "./_values.ts";
-import { _argMessage, _has, FfiError, kDescribe } from "./errors.ts";
+import { _argMessage, _describe, _has, FfiError, kDescribe } from "./errors.ts";
 import {
   _makeManaged,
   _rawFromAddr,
@@ -478,9 +478,15 @@ function nestedAccessor(off: number, f: FieldInfo): Accessor {
  * @ignore
  */
 export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]): ViewCtor {
-  // A null-prototype prototype: no inherited `toString`, `constructor` or `__proto__` to shadow or be
-  // shadowed by a field of that name.
-  const proto = Object.create(null) as Slots;
+  // No inherited `toString`, `constructor` or `__proto__` to shadow or be shadowed by a field of that
+  // name: the prototype's own prototype is `UNKNOWN_FIELD`, which has no properties either and only
+  // refuses assignments to names that are no field.
+  const proto = Object.create(UNKNOWN_FIELD) as Slots;
+  // The slots, as writable data properties here, so that the constructor's first stores to them
+  // find them on the prototype and add own properties without reaching `UNKNOWN_FIELD`.
+  for (const k of [kC, kDV, kO, kM, kLo, kHi, kSub]) {
+    Object.defineProperty(proto, k, { value: undefined, writable: true });
+  }
   for (const f of fields) {
     const acc = accessorOf(f);
     Object.defineProperty(proto, f.name, {
@@ -506,6 +512,74 @@ export function _buildViewClass(codec: StructCodec, fields: readonly FieldInfo[]
   }
   View.prototype = proto;
   return View as unknown as ViewCtor;
+}
+
+/**
+ * The end of every view's prototype chain: a Proxy over an empty null-prototype object whose only
+ * trap is `set`. Ordinary assignment walks the prototype chain only when the view lacks the name,
+ * and the per-definition prototype holds an accessor for every field and the slots, so only an
+ * assignment to a name that is no field gets here (a typo: `view.helth = 5`), and it throws, as
+ * LuaJIT does for an unknown cdata field, at no cost to views or to field access. Reads of unknown
+ * names (`then`, `toJSON`, `Symbol.toPrimitive`) fall through to the empty target: `undefined`, as
+ * for a null-prototype object. A symbol-keyed assignment (a tag some library puts on objects) adds
+ * an own property, as on any object.
+ */
+const UNKNOWN_FIELD: object = new Proxy(Object.create(null), {
+  set(_target, key, value, receiver) {
+    if (typeof key === "symbol") {
+      return Reflect.defineProperty(receiver, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    throw new TypeError(unknownFieldMessage(receiver, key, value));
+  },
+});
+
+function unknownFieldMessage(receiver: unknown, key: string, value: unknown): string {
+  let codec: StructCodec | undefined;
+  try {
+    codec = (receiver as Slots)[kDef];
+  } catch {
+    // A receiver that is no view (an object inheriting from one) whose lookup throws: no name.
+  }
+  const struct = codec === undefined ? "a struct" : codec.name.length > 200 ? "a struct" : codec.name;
+  const near = codec === undefined ? undefined : nearestField(codec.fields, key);
+  return `Cannot set ${_describe(key)} to ${
+    _describe(value)
+  } on a StructView of ${struct}: it has no field ` +
+    `of that name${near === undefined ? "" : ` (did you mean ${_describe(near)}?)`}`;
+}
+
+/** The field name within two edits of `name` (one for names of up to 3 characters), if one is. */
+function nearestField(fields: readonly FieldInfo[], name: string): string | undefined {
+  let best: string | undefined;
+  let bestD = name.length <= 3 ? 2 : 3;
+  for (const f of fields) {
+    if (Math.abs(f.name.length - name.length) >= bestD) continue;
+    const d = editDistance(f.name.toLowerCase(), name.toLowerCase(), bestD);
+    if (d < bestD) [best, bestD] = [f.name, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance of `a` and `b`, or `cap` once it reaches `cap`. */
+function editDistance(a: string, b: string, cap: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let min = i;
+    for (let j = 1; j <= b.length; j++) {
+      const d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row.push(d);
+      if (d < min) min = d;
+    }
+    if (min >= cap) return cap;
+    prev = row;
+  }
+  return Math.min(prev[b.length], cap);
 }
 
 /** The accessor pair of one field, by its kind. */
@@ -539,7 +613,8 @@ function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, o
  * A {@linkcode StructView} of the struct `def` at `ptr`: its properties read and write the fields in
  * place. A view of managed memory is bounds-checked once, here, and dies with its arena (later access
  * throws an {@linkcode FfiError}); a view of unmanaged memory is unchecked, as in C (but never on
- * the first page, addresses 0 to 4095).
+ * the first page, addresses 0 to 4095). Assigning to a name that is no field of `def` (a typo) is a
+ * `TypeError` naming the struct, the name and the value.
  *
  * @example
  * ```ts
@@ -553,6 +628,7 @@ function inspectView(this: Slots, inspect: (v: unknown, o: unknown) => string, o
  * player.x = 10.5;
  * player.health = 100;
  * player.name = "Ada"; // UTF-8 plus NUL
+ * assert.throws(() => Object.assign(player, { helth: 5 }), TypeError); // no field "helth"
  * assert.equal(player.health, 100);
  * assert.equal(ptr.read(8, "i32"), 100);
  * assert.equal(player.name[0], 65);

@@ -208,3 +208,31 @@ Deno.test("copy() moves bytes between JS typed arrays or ArrayBuffers and C memo
   arena.reset();
   assert.throws(() => ffi.copy(back, p, 1), /freed/);
 });
+
+Deno.test("copy() and fill() turn a Proxy whose traps throw into a TypeError naming the parameter", () => {
+  using arena = ffi.arena();
+  const p = arena.alloc(16);
+  ffi.fill(p, 16, 0x11);
+  const trap = new Error("trap");
+  const boom = () => {
+    throw trap;
+  };
+  const proxy = new Proxy({}, { get: boom, has: boom, getPrototypeOf: boom, ownKeys: boom });
+  const expect = (fn: () => void, re: RegExp) => {
+    let caught: unknown = null;
+    try {
+      fn();
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof TypeError, `expected a TypeError, got ${caught}`);
+    assert.match(caught.message, re);
+    assert.equal(caught.cause, trap);
+  };
+  expect(() => ffi.copy(proxy as ffi.RawPointer, p, 4), /^ffi\.copy\(\): .*dst/);
+  expect(() => ffi.copy(p, proxy as ffi.RawPointer, 4), /^ffi\.copy\(\): .*src/);
+  expect(() => ffi.copy(proxy as ffi.RawPointer, proxy as ffi.RawPointer, 4), /^ffi\.copy\(\): .*dst/);
+  expect(() => ffi.fill(proxy as ffi.RawPointer, 4, 0), /^ffi\.fill\(\): .*ptr/);
+  // Nothing was written.
+  assert.deepEqual([...bytesOf(p, 16)], new Array(16).fill(0x11));
+});

@@ -667,3 +667,91 @@ Deno.test("C reads a Player filled from TypeScript and fills one back", () => {
     lib.close();
   }
 });
+
+Deno.test("assigning to a name that is no field throws a TypeError naming the struct, the name and the value", () => {
+  using arena = ffi.arena();
+  const p = ffi.view(arena.allocType(Player), Player);
+  p.health = 7;
+  let caught: unknown;
+  try {
+    (p as unknown as Record<string, unknown>).helth = 5;
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof TypeError);
+  assert.match(caught.message, /"helth"/);
+  assert.match(caught.message, /\b5\b/);
+  assert.match(caught.message, /struct \{ x: f32; y: f32; health: i32/);
+  assert.match(caught.message, /did you mean "health"\?/);
+  // Nothing was added or written.
+  assert.equal(Object.hasOwn(p, "helth"), false);
+  assert.equal((p as unknown as Record<string, unknown>).helth, undefined);
+  assert.equal(p.health, 7);
+  // Object.assign assigns in order: the fields before the unknown name are written, then it throws.
+  assert.throws(
+    () => Object.assign(p, { health: 9, hp: 1 }),
+    (e: Error) => /"hp"/.test(e.message) && !/mean/.test(e.message),
+  );
+  assert.equal(p.health, 9);
+  assert.throws(() => Reflect.set(p, "nope", 1), TypeError);
+  // Nested views and struct-array elements refuse too.
+  const n = ffi.view(arena.allocType(Nested), Nested);
+  assert.throws(() => {
+    (n.inner as unknown as Record<string, unknown>).bogus = 1;
+  }, /"bogus"/);
+  const arr = ffi.cast(arena.alloc(Player.size * 3), Player, 3);
+  arr.get(2).health = 3;
+  assert.throws(() => {
+    (arr.get(2) as unknown as Record<string, unknown>).heath = 3;
+  }, /did you mean "health"/);
+  // Unions, packed structs and bitfields (from C declarations too).
+  const defs = ffi.cdef(`
+    union U { int i; float f; };
+    struct __attribute__((packed)) H { unsigned char tag; unsigned int len; };
+    struct F { unsigned int a : 3; int b : 5; };
+  `);
+  for (const [def, name] of [[defs.U, "i"], [defs.H, "len"], [defs.F, "b"]] as const) {
+    const v = ffi.view(arena.alloc(8), def as ffi.StructDefinition) as unknown as Record<string, unknown>;
+    v[name] = 2;
+    assert.equal(v[name], 2);
+    assert.throws(() => {
+      v[`${name}x`] = 2;
+    }, TypeError);
+  }
+});
+
+Deno.test("a view still reads unknown names as undefined, awaits, prints, spreads and passes as a pointer", async () => {
+  using arena = ffi.arena();
+  const raw = arena.allocType(Player);
+  const p = ffi.view(raw, Player);
+  p.health = 42;
+  const any = p as unknown as Record<PropertyKey, unknown>;
+  for (const k of ["then", "toJSON", "toString", "constructor", "__proto__", "helth"]) {
+    assert.equal(any[k], undefined);
+  }
+  assert.equal(any[Symbol.toPrimitive], undefined);
+  assert.equal("helth" in p, false);
+  assert.equal("health" in p, true);
+  assert.equal(await Promise.resolve(p), p); // no `then`: a view is not a thenable
+  assert.deepEqual(Object.keys(p), []);
+  assert.deepEqual(Object.keys({ ...p }), []);
+  assert.equal(JSON.stringify(p), "{}");
+  assert.match(Deno.inspect(p), /health: 42/);
+  // Symbol-keyed properties (tags libraries put on objects) and defineProperty still add own properties.
+  const tag = Symbol("tag");
+  any[tag] = 1;
+  assert.equal(any[tag], 1);
+  Object.defineProperty(p, "extra", { value: 1 });
+  assert.equal(any.extra, 1);
+  // Pointer-like everywhere: toRaw, read, copy, fill and as a C argument.
+  assert.equal(ffi.toRaw(p).addr, raw.addr);
+  assert.equal(ffi.read(p, Player.offsetOf("health"), "i32"), 42);
+  const q = ffi.view(arena.allocType(Player), Player);
+  ffi.copy(q, p, Player.size);
+  assert.equal(q.health, 42);
+  ffi.fill(q, Player.size, 0);
+  assert.equal(q.health, 0);
+  using libc = ffi.load("libc.so.6");
+  const memchr = libc.fn("void *memchr(const void *s, int c, size_t n)");
+  assert.equal(ffi.toRaw(memchr(p, 42, BigInt(Player.size)) as ffi.RawPointer).addr, raw.addr + 8);
+});
