@@ -196,16 +196,15 @@ class Parser {
     this.#i++;
     return true;
   }
-  #expect(text: string, what = `'${text}'`, lineEnd = true): Token {
+  #expect(text: string, what = `'${text}'`, afterPrevious = true): Token {
     if (this.#is(text)) return this.#next();
-    // gcc reports a missing closing ';', ')', ']' or '}' right after the token before it when the
-    // next token is on a later line (where the fix goes): `typedef int T\nstruct Q` is 1:14. Where
-    // it expects several tokens (after a struct field), it reports the next token.
+    // gcc reports a missing ';', ')' or ']' where it would insert it, right after the token before
+    // (`int x[3   ;` is 1:8, `typedef int T\nstruct Q` is 1:14). Where it expects one of several
+    // tokens (after a struct field), it reports the next token.
     const prev = this.#toks[this.#i - 1];
     if (
-      lineEnd && prev !== undefined && prev.kind !== "define" && what === `'${text}'` &&
-      ";)]}".includes(text) &&
-      this.#t.line > prev.line
+      afterPrevious && prev !== undefined && prev.kind !== "define" && what === `'${text}'` &&
+      ";)]".includes(text)
     ) {
       throw this.#error(`expected ${what}`, this.#t, prev.line, prev.column + prev.text.length);
     }
@@ -318,9 +317,20 @@ class Parser {
       }
       // A variable (`extern int errno;`) declares nothing a binding can use: it is skipped.
       if (this.#accept(",")) continue;
-      this.#expect(";", "';'");
+      // gcc: a missing ';' before what starts a declaration goes right after the declarator; before
+      // anything else it lists what may follow a declarator, at the next token.
+      this.#expect(";", "';'", this.#t.kind === "eof" || this.#startsDeclaration());
       return;
     }
+  }
+
+  /** Whether the next token can start declaration specifiers (a type word, a qualifier, a typedef name). */
+  #startsDeclaration(): boolean {
+    const t = this.#t;
+    if (t.kind !== "ident") return false;
+    return IGNORED.has(t.text) || BUILTIN.has(t.text) || t.text === "typedef" || t.text === "struct" ||
+      t.text === "union" || t.text === "enum" || t.text === "__attribute__" || t.text === "__attribute" ||
+      this.#typedef(t.text) !== undefined;
   }
 
   /** Declaration specifiers: a type (built-in words, a struct/union/enum, a typedef name) and qualifiers. */

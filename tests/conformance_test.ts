@@ -25,13 +25,19 @@ Deno.test("ffi.fn(ptr, prototype): a bad prototype is a SyntaxError, an unknown 
   });
 });
 
-Deno.test("cdef: a missing ';', ']' or ')' before a token on a later line is reported where gcc reports it", () => {
+Deno.test("cdef: a missing ';', ']' or ')' is reported where gcc reports it (where it would insert it)", () => {
   // gcc 12 (`gcc -fsyntax-only`) puts these right after the last token of the unfinished line.
   const cases: [string, number, number, string][] = [
     ["typedef int T\nstruct Q { int a; };", 1, 14, "struct"],
     ["typedef unsigned long uLong\n\ntypedef int T;", 1, 28, "typedef"],
     ["int x[3\n;", 1, 8, ";"],
     ["int x[3\n", 1, 8, "end of input"],
+    // Also on the same line: where the missing token goes.
+    ["int x[3   ;", 1, 8, ";"],
+    ["struct S { int a[3 };", 1, 19, "}"],
+    ["typedef int T    int y;", 1, 14, "int"],
+    // Before a token that cannot start a declaration gcc lists what may follow, at that token.
+    ["struct S { int a; } x y;", 1, 23, "y"],
     // On the same line, and after a struct field (where gcc lists several tokens), at the next token.
     ["int x;\nstruct { int a }; ", 2, 16, "}"],
     ["struct S {\n  int a\n  int b; };", 3, 3, "int"],
