@@ -1091,3 +1091,31 @@ type WrapperFactory = (
 
 /** Wrapper factories by the wrapper's source: one per distinct callback signature. */
 const wrapperFactories: Map<string, WrapperFactory> = new Map();
+
+/**
+ * Splits the arguments of a variadic function called as `f(fixed..., type, value, type, value, ...)`
+ * into the whole list of C types and the values. A count that does not fit is a TypeError naming
+ * `label`, the function as the user wrote it.
+ * @internal
+ * @ignore
+ */
+export function _splitVariadic(
+  label: string,
+  fixed: readonly unknown[],
+  args: readonly unknown[],
+): { types: unknown[]; values: unknown[] } {
+  const n = fixed.length;
+  if (args.length < n || (args.length - n) % 2 !== 0) {
+    throw new TypeError(
+      `${label} is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
+        `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
+    );
+  }
+  const types = [...fixed];
+  const values = args.slice(0, n);
+  for (let i = n; i < args.length; i += 2) {
+    types.push(args[i]);
+    values.push(args[i + 1]);
+  }
+  return { types, values };
+}

@@ -9,6 +9,7 @@ import {
   _compileCall,
   _denoDefinition,
   _signature,
+  _splitVariadic,
   _typeKey,
   type Signature,
 } from "./_call.ts";
@@ -272,20 +273,9 @@ function bindVariadic(
   const n = fixed.length;
   const bound = new Map<string, (...args: unknown[]) => unknown>();
   return function variadicCall(...args: unknown[]): unknown {
-    if (args.length < n || (args.length - n) % 2 !== 0) {
-      throw new TypeError(
-        `${label} is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
-          `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
-      );
-    }
-    const types = [...fixed];
-    const values = args.slice(0, n);
+    const { types, values } = _splitVariadic(label, fixed, args);
     let key = "";
-    for (let i = n; i < args.length; i += 2) {
-      types.push(args[i]);
-      values.push(args[i + 1]);
-      key += `${_typeKey(args[i]) ?? "?"},`;
-    }
+    for (let i = n; i < types.length; i++) key += `${_typeKey(types[i]) ?? "?"},`;
     let f = key.includes("?") ? undefined : bound.get(key);
     if (f === undefined) {
       f = bind(label, _signature(label, ret, types), target);

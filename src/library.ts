@@ -19,6 +19,7 @@ import {
   _lazyCallState,
   _signature,
   _signatureKey,
+  _splitVariadic,
   _typeKey,
   type CallState,
   type Signature,
@@ -571,25 +572,16 @@ export class Library {
    * argument as a C type and a value, and each list of types gets its own nonblocking binding.
    */
   #nonblockingVariadic(sig: CSignature, options: { errno: boolean }): (...args: never[]) => unknown {
-    const n = sig.args.length;
     const name = sig.name;
     const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
     const bindTypes = (types: CType[]) => this.#nonblocking(name, sig.ret, types, options);
     return {
       [name](...args: unknown[]): Promise<unknown> {
         try {
-          if (args.length < n || (args.length - n) % 2 !== 0) {
-            throw new TypeError(
-              `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
-                `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
-            );
-          }
-          const types: CType[] = [...sig.args];
-          const values = args.slice(0, n);
-          for (let i = n; i < args.length; i += 2) {
-            types.push(args[i] as CType);
-            values.push(args[i + 1]);
-          }
+          const { types, values } = _splitVariadic(`${name}()`, sig.args, args) as {
+            types: CType[];
+            values: unknown[];
+          };
           const key = types.every((t) => typeof t === "string") ? types.join(",") : null;
           let f = key === null ? undefined : bound.get(key);
           if (f === undefined) {
@@ -606,23 +598,14 @@ export class Library {
 
   #fromSignature(sig: CSignature): (...args: never[]) => unknown {
     if (!sig.variadic) return this.#binding(sig.name, sig.ret, sig.args, "fn").fn;
-    const n = sig.args.length;
     const name = sig.name;
     const call = (types: CType[], values: unknown[]) => this.call(name, sig.ret, types, ...values);
     return {
       [name](...args: unknown[]): unknown {
-        if (args.length < n || (args.length - n) % 2 !== 0) {
-          throw new TypeError(
-            `${name}() is variadic: after its ${n} fixed argument${n === 1 ? "" : "s"}, pass each extra ` +
-              `argument as a C type and a value ("int", 42); got ${args.length} arguments`,
-          );
-        }
-        const types: CType[] = [...sig.args];
-        const values = args.slice(0, n);
-        for (let i = n; i < args.length; i += 2) {
-          types.push(args[i] as CType);
-          values.push(args[i + 1]);
-        }
+        const { types, values } = _splitVariadic(`${name}()`, sig.args, args) as {
+          types: CType[];
+          values: unknown[];
+        };
         return call(types, values);
       },
     }[name] as (...args: never[]) => unknown;
