@@ -8,6 +8,7 @@
 
 import * as ffi from "../mod.ts";
 import assert from "node:assert/strict";
+import { Lcg } from "./_rng.ts";
 
 const INTS = [
   "char",
@@ -22,20 +23,6 @@ const INTS = [
 ];
 const FLOATS = ["float", "double"];
 
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed;
-  }
-  int(n: number): number {
-    this.#s = (Math.imul(this.#s, 1103515245) + 12345) >>> 0;
-    return (this.#s >>> 8) % n;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)];
-  }
-}
-
 interface Gen {
   decl: string;
   /** C statements that assign every field of `v` from `s` (a uint64_t seed). */
@@ -44,7 +31,7 @@ interface Gen {
   hash: string[];
 }
 
-function generate(r: Rng, name: string): Gen {
+function generate(r: Lcg, name: string): Gen {
   const make: string[] = [];
   const hash: string[] = [];
   let n = 0;
@@ -104,7 +91,7 @@ function generate(r: Rng, name: string): Gen {
 }
 
 for (const seed of Deno.args.map(Number)) {
-  const r = new Rng(seed);
+  const r = new Lcg(seed);
   const count = 30;
   const gens = Array.from({ length: count }, (_, i) => generate(r, `t${i}`));
   const c: string[] = ["#include <stdint.h>", "#include <string.h>"];

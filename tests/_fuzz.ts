@@ -17,25 +17,7 @@
  */
 
 import * as ffi from "../mod.ts";
-
-class Rng {
-  #a: number;
-  constructor(seed: number) {
-    this.#a = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#a = (this.#a + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-}
+import { Rng } from "./_rng.ts";
 
 const seed = Number(Deno.args[0] ?? 1);
 const OPS = Number(Deno.args[1] ?? 10000);

@@ -7,6 +7,7 @@
 
 import * as ffi from "../mod.ts";
 import assert from "node:assert/strict";
+import { Lcg } from "./_rng.ts";
 
 const SCALARS: [string, number, boolean][] = [
   ["char", 1, true],
@@ -27,20 +28,6 @@ const SCALARS: [string, number, boolean][] = [
 ];
 const PLAIN = ["float", "double", "void *", "const char *", "size_t"];
 
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed;
-  }
-  int(n: number): number {
-    this.#s = (Math.imul(this.#s, 1103515245) + 12345) >>> 0;
-    return (this.#s >>> 8) % n;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)];
-  }
-}
-
 interface Bit {
   readonly struct: string;
   readonly path: string;
@@ -52,7 +39,7 @@ function generate(
   seed: number,
   count: number,
 ): { src: string; names: string[]; bits: Bit[]; offsets: [string, string][] } {
-  const r = new Rng(seed);
+  const r = new Lcg(seed);
   const lines: string[] = [];
   const names: string[] = [];
   const bits: Bit[] = [];

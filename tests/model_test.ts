@@ -19,40 +19,10 @@
 
 import assert from "node:assert/strict";
 import * as ffi from "../mod.ts";
+import { Rng } from "./_rng.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // PRNG
-
-/** mulberry32: a tiny seeded PRNG, so every run is the same. */
-class Rng {
-  #a: number;
-  constructor(seed: number) {
-    this.#a = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#a = (this.#a + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  /** An integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  big64(): bigint {
-    return (BigInt(this.int(2 ** 32)) << 32n) | BigInt(this.int(2 ** 32));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Type model (independent of src/: sizes, value rules and byte encodings written out here)
