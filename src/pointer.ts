@@ -131,7 +131,7 @@ function UnmanagedPointer(): void {}
 
 // Constructors of the two hidden classes (see the module documentation); set by RawPointer's static block.
 let managed: (c: Chunk, o: number, lo: number, hi: number) => RawPointer;
-/** `nullDerived`: the pointer was computed from one on the first page (see `#at`). */
+/** `nullDerived`: the pointer was computed from one on the first page (see `at`). */
 let unmanaged: (addr: number, nullDerived?: boolean) => RawPointer;
 let fromBigAddr: (a: bigint) => RawPointer;
 /** Whether `p` is an unmanaged pointer above 2^53, whose `addr` only approximates it. */
@@ -140,6 +140,16 @@ let isExact: (p: RawPointer) => boolean;
 /** The last type resolved and its codec: code reads and writes one type many times in a row. */
 let lastType: unknown = "i32";
 let lastCodec: Codec = _SCALAR_CODECS.i32;
+
+// The pointer's own helpers, keyed by symbols rather than `#private` methods: a class with private
+// methods gives every instance a brand slot (8 bytes per pointer).
+const kReadSlow: unique symbol = Symbol("lune-ffi.pointer.readSlow");
+const kWriteSlow: unique symbol = Symbol("lune-ffi.pointer.writeSlow");
+const kWriteError: unique symbol = Symbol("lune-ffi.pointer.writeError");
+const kAtChecked: unique symbol = Symbol("lune-ffi.pointer.atChecked");
+const kNbase: unique symbol = Symbol("lune-ffi.pointer.nbase");
+const kOutOfBounds: unique symbol = Symbol("lune-ffi.pointer.outOfBounds");
+const kAt: unique symbol = Symbol("lune-ffi.pointer.at");
 
 /**
  * A raw pointer (`void*`): byte-level arithmetic, reads and writes of any C type.
@@ -259,15 +269,19 @@ export class RawPointer {
     } catch {
       // Refused: the slow path says why.
     }
-    return this.#readSlow(offset, ctype) as CResult<T>;
+    return this[kReadSlow](offset, ctype) as CResult<T>;
   }
 
-  /** `read` of unmanaged memory, of the other types, and every refused read. */
-  #readSlow(offset: unknown, ctype: unknown): unknown {
+  /**
+   * `read` of unmanaged memory, of the other types, and every refused read.
+   * @internal
+   * @ignore
+   */
+  [kReadSlow](offset: unknown, ctype: unknown): unknown {
     const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.read()", "ctype");
-    const o = this.#at(offset, codec.size, "read", codec.name);
+    const o = this[kAt](offset, codec.size, "read", codec.name);
     const c = this.#c;
-    if (c === null) return codec.read(null, this.#nbase(), o);
+    if (c === null) return codec.read(null, this[kNbase](), o);
     return codec.read(c, null, o);
   }
 
@@ -297,24 +311,39 @@ export class RawPointer {
     } catch {
       // Refused: the slow path says why.
     }
-    this.#writeSlow(offset, ctype, value);
+    this[kWriteSlow](offset, ctype, value);
   }
 
-  /** `write` of unmanaged memory, of the other types, and every refused write. */
-  #writeSlow(offset: unknown, ctype: unknown, value: unknown): void {
+  /**
+   * `write` of unmanaged memory, of the other types, and every refused write.
+   * @internal
+   * @ignore
+   */
+  [kWriteSlow](offset: unknown, ctype: unknown, value: unknown): void {
     const codec = ctype === lastType ? lastCodec : _resolveCodec(ctype, "RawPointer.write()", "ctype");
-    const o = this.#at(offset, codec.size, "write", codec.name);
+    const o = this[kAt](offset, codec.size, "write", codec.name);
     const c = this.#c;
-    const base = c !== null ? null : this.#nbase();
+    const base = c !== null ? null : this[kNbase]();
     try {
       codec.write(c, base, o, value, codec.name);
     } catch (e) {
-      throw this.#writeError(e, codec, c, o, value, offset as number);
+      throw this[kWriteError](e, codec, c, o, value, offset as number);
     }
   }
 
-  /** The error of a failed write, naming the offset (kept out of `write` so that it stays small). */
-  #writeError(e: unknown, codec: Codec, c: Chunk | null, o: number, value: unknown, offset: number): unknown {
+  /**
+   * The error of a failed write, naming the offset (kept out of `write` so that it stays small).
+   * @internal
+   * @ignore
+   */
+  [kWriteError](
+    e: unknown,
+    codec: Codec,
+    c: Chunk | null,
+    o: number,
+    value: unknown,
+    offset: number,
+  ): unknown {
     if (c !== null && !c.alive()) return c.deadError(`write ${codec.name} at offset ${offset}`);
     // A struct write stores field by field and names the failing field itself: running it again
     // would repeat its side effects (getters, string copies), so its error stands as it is.
@@ -324,7 +353,7 @@ export class RawPointer {
       // this time with the offset in the message.
       codec.write(
         c,
-        c !== null ? null : this.#nbase(),
+        c !== null ? null : this[kNbase](),
         o,
         value,
         `value (RawPointer.write() at offset ${offset})`,
@@ -401,13 +430,13 @@ export class RawPointer {
    */
   readString(offset: number = 0): string {
     const c = this.#c;
-    const o = this.#at(offset, 0, "read", "a string", "RawPointer.readString()");
+    const o = this[kAt](offset, 0, "read", "a string", "RawPointer.readString()");
     if (c !== null) {
       const bytes = c.u8.subarray(o, this.#hi);
       const nul = bytes.indexOf(0);
       return textDecoder.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
     }
-    const n = _native().lffi_mem_strlen(this.#nbase(), o);
+    const n = _native().lffi_mem_strlen(this[kNbase](), o);
     if (n === 0) return "";
     const start = this.offset(offset).toLightUserData()!;
     return textDecoder.decode(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(start, n)));
@@ -457,11 +486,13 @@ export class RawPointer {
 
   /**
    * Checks an access of `size` bytes at `offset` and returns its offset from the base: in the chunk
-   * for managed memory (which must be alive), else from `#nbase()` (an address, or an offset from
+   * for managed memory (which must be alive), else from `nbase()` (an address, or an offset from
    * the exact pointer of an address above 2^53). `type`
    * names what is accessed in messages (`null`: "`size` bytes").
+   * @internal
+   * @ignore
    */
-  #at(offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
+  [kAt](offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
     // The common case, small enough for V8 to inline into every caller: an integer offset inside a
     // live allocation. Everything else (unmanaged memory, errors) takes the full check below. Kept
     // apart, the full check's messages made this function too big to inline, 10 ns per ffi.copy.
@@ -470,11 +501,15 @@ export class RawPointer {
       const o = this.#o + offset;
       if (o >= this.#lo && o + size <= this.#hi && offset % 1 === 0 && c.alive()) return o;
     }
-    return this.#atChecked(offset, size, verb, type, fn);
+    return this[kAtChecked](offset, size, verb, type, fn);
   }
 
-  /** {@linkcode #at} for every case: unmanaged memory, and the errors. */
-  #atChecked(offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
+  /**
+   * `at` for every case: unmanaged memory, and the errors.
+   * @internal
+   * @ignore
+   */
+  [kAtChecked](offset: unknown, size: number, verb: string, type: string | null, fn?: string): number {
     const c = this.#c;
     if (typeof offset !== "number" || !Number.isInteger(offset)) {
       return fail(
@@ -501,7 +536,7 @@ export class RawPointer {
     if (c !== null) {
       const o = this.#o + offset;
       if (o >= this.#lo && o + size <= this.#hi) return o;
-      return fail(this.#outOfBounds(verb, type, offset, size, fn));
+      return fail(this[kOutOfBounds](verb, type, offset, size, fn));
     }
     const x = this.#x;
     const a = this.#o + offset;
@@ -541,12 +576,21 @@ export class RawPointer {
     );
   }
 
-  /** The Deno pointer unmanaged offsets count from: null (they are addresses), or an exact pointer. */
-  #nbase(): Deno.PointerValue {
+  /**
+   * The Deno pointer unmanaged offsets count from: null (they are addresses), or an exact pointer.
+   * @internal
+   * @ignore
+   */
+  [kNbase](): Deno.PointerValue {
     return this.#c === null && this.#x !== undefined && this.#o > MAX_SAFE ? this.#x : null;
   }
 
-  #outOfBounds(verb: string, type: string | null, offset: number, size: number, fn?: string): RangeError {
+  /**
+   * Builds the out-of-bounds error.
+   * @internal
+   * @ignore
+   */
+  [kOutOfBounds](verb: string, type: string | null, offset: number, size: number, fn?: string): RangeError {
     const start = this.#o - this.#lo;
     const what = type === null ? `${size} bytes` : `${type} (${size} bytes)`;
     return new RangeError(
@@ -588,14 +632,14 @@ export class RawPointer {
     UnmanagedPointer.prototype = Object.create(RawPointer.prototype, {
       read: {
         value: function read(this: RawPointer, offset: number, ctype: CType): unknown {
-          return this.#readSlow(offset, ctype);
+          return this[kReadSlow](offset, ctype);
         },
         writable: true,
         configurable: true,
       },
       write: {
         value: function write(this: RawPointer, offset: number, ctype: CType, value: unknown): void {
-          this.#writeSlow(offset, ctype, value);
+          this[kWriteSlow](offset, ctype, value);
         },
         writable: true,
         configurable: true,
@@ -631,8 +675,8 @@ export class RawPointer {
       if (c !== null && !c.alive()) throw c.deadError(what ?? "use this pointer");
       return { chunk: c, off: p.#o, lo: p.#lo, hi: p.#hi };
     };
-    _checkRange = (p, offset, len, verb, fn) => p.#at(offset, len, verb, null, fn);
-    _baseOf = (p) => p.#c !== null ? p.#c.ptr : p.#nbase();
+    _checkRange = (p, offset, len, verb, fn) => p[kAt](offset, len, verb, null, fn);
+    _baseOf = (p) => p.#c !== null ? p.#c.ptr : p[kNbase]();
     isExact = (p) => p.#c === null && p.#x !== undefined && p.#o > MAX_SAFE;
   }
 }
