@@ -60,17 +60,6 @@ export const _MAX_VIEW_BYTES = 2 ** 32;
  * @internal
  * @ignore
  */
-/** The typed arrays of a chunk that has not made its own yet. */
-const EMPTY = {
-  i8: new Int8Array(0),
-  i16: new Int16Array(0),
-  u16: new Uint16Array(0),
-  i32: new Int32Array(0),
-  u32: new Uint32Array(0),
-  f32: new Float32Array(0),
-  f64: new Float64Array(0),
-} as const;
-
 export class Chunk {
   // The fields that never change are `declare`d (no initializer, defined by the constructor's store):
   // a declared field is first defined as `undefined`, and the constructor's store would then make V8
@@ -97,22 +86,29 @@ export class Chunk {
   pins = 0;
   /** The memory of a chunk freed while pinned, kept until the last unpin. */
   #kept: ArrayBuffer | null = null;
-  // Typed arrays over the whole memory, made by `_whole` on the first write that needs one (until
-  // then empty, so the aligned struct field setters of `struct_view.ts` take their checked path, which
-  // makes it). Always of one class each, so V8 keeps one map for each field. Empty once the chunk is
-  // dead, like every view over it.
-  i8: Int8Array = EMPTY.i8;
-  i16: Int16Array = EMPTY.i16;
-  u16: Uint16Array = EMPTY.u16;
-  i32: Int32Array = EMPTY.i32;
-  u32: Uint32Array = EMPTY.u32;
-  f32: Float32Array = EMPTY.f32;
-  f64: Float64Array = EMPTY.f64;
+  // Typed arrays over all the whole elements of the memory: the aligned struct field setters store
+  // through them (see `struct_view.ts`). Made with the chunk (about 150 ns): made on first use, the
+  // field that held the empty placeholder changed its map and the setters' optimised code deoptimised.
+  declare readonly i8: Int8Array;
+  declare readonly i16: Int16Array;
+  declare readonly u16: Uint16Array;
+  declare readonly i32: Int32Array;
+  declare readonly u32: Uint32Array;
+  declare readonly f32: Float32Array;
+  declare readonly f64: Float64Array;
 
   constructor(buf: ArrayBuffer, ptr: Deno.PointerObject, owner: object | null) {
     this.buf = buf;
     this.u8 = new Uint8Array(buf);
     this.dv = new DataView(buf);
+    const n = buf.byteLength;
+    this.i8 = new Int8Array(buf);
+    this.i16 = new Int16Array(buf, 0, n >> 1);
+    this.u16 = new Uint16Array(buf, 0, n >> 1);
+    this.i32 = new Int32Array(buf, 0, n >> 2);
+    this.u32 = new Uint32Array(buf, 0, n >> 2);
+    this.f32 = new Float32Array(buf, 0, n >> 2);
+    this.f64 = new Float64Array(buf, 0, n >> 3);
     this.ptr = ptr;
     this.addr = _native().lffi_mem_addr(ptr);
     this.owner = owner;
@@ -198,37 +194,6 @@ export class Chunk {
       else _release(() => keep.transfer(0));
     }
   }
-}
-
-/** The typed arrays a chunk makes on first use (see the fields of {@linkcode Chunk}). */
-const WHOLE = {
-  i8: Int8Array,
-  i16: Int16Array,
-  u16: Uint16Array,
-  i32: Int32Array,
-  u32: Uint32Array,
-  f32: Float32Array,
-  f64: Float64Array,
-} as const;
-
-/**
- * The kinds of {@linkcode _whole}.
- * @internal
- * @ignore
- */
-export type WholeKind = keyof typeof WHOLE;
-
-/**
- * Makes the chunk's typed array of kind `k`, over all its whole elements, if the chunk is alive and
- * it has none yet.
- * @internal
- * @ignore
- */
-export function _whole(c: Chunk, k: WholeKind): void {
-  const b = c.buf;
-  if (c[k].length !== 0 || b.detached || c.freed) return;
-  const C = WHOLE[k] as unknown as new (b: ArrayBuffer, o: number, n: number) => never;
-  c[k] = new C(b, 0, Math.floor(b.byteLength / WHOLE[k].BYTES_PER_ELEMENT));
 }
 
 /**

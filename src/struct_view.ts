@@ -18,7 +18,7 @@
  */
 
 import { _readBits, _writeBits } from "./_bitfield.ts";
-import { _foreignChunk, _whole, type Chunk, type WholeKind } from "./_chunk.ts";
+import { _foreignChunk, type Chunk } from "./_chunk.ts";
 import { kCodec } from "./_codec.ts";
 import {
   _readStruct,
@@ -418,8 +418,6 @@ function refused(c: Chunk, f: FieldInfo, v: unknown, e: unknown): unknown {
 function slowWrite(view: Slots, off: number, f: FieldInfo, v: unknown): void {
   const c = liveW(view, f);
   f.codec.write(c, null, view[kO] + off, v, f.what);
-  // The first write to a chunk through a field of this type: make the typed array the next one uses.
-  if (f.prim !== "u8") _whole(c, f.prim as WholeKind);
 }
 
 /** Pointer and string fields: through their codec (they allocate a RawPointer or a string anyway). */
