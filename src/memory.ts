@@ -74,8 +74,6 @@ function lengthArg(len: unknown, fn: string): number {
 export function read<T extends CType>(ptr: PointerLike, offset: number, ctype: T): CResult<T> {
   // No branch for the common case (see RawPointer.read): every pointer-like value has `[kToRaw]()`,
   // a RawPointer's returns itself; anything else throws here, and `rawArg` says what was wrong.
-  // No branch for the common case (see RawPointer.read): every pointer-like value has `[kToRaw]()`,
-  // a RawPointer's returns itself; anything else throws here, and `rawArg` says what was wrong.
   let raw: RawPointer;
   try {
     raw = ptr[K_TO_RAW]();
