@@ -14,7 +14,8 @@
  * the DataView load. A field that ever held a non-small number (an address above 2^30, an offset
  * computed in floating point) would make V8 box that field in every object of the class: unmanaged
  * pointers (whose field holds an address) and managed ones with large offsets are therefore made by a
- * subclass with its own hidden class ({@linkcode WidePointer}), so they never slow down the others.
+ * subclass with its own hidden class (made in RawPointer's static block), so they never slow down the
+ * others.
  *
  * Liveness is not checked on the JS path: a dead chunk's buffer is detached, the DataView refuses it,
  * and the refusal becomes the freed-memory error (see `_chunk.ts`). Paths that hand the address to C
@@ -123,11 +124,6 @@ export let _checkRange: (p: RawPointer, offset: number, len: number, verb: strin
  * @ignore
  */
 export let _baseOf: (p: RawPointer) => Deno.PointerValue;
-
-/** The `new.target` of wide pointers (see the module documentation): its prototype is RawPointer's. */
-function WidePointer(): void {}
-/** The `new.target` of unmanaged pointers: a prototype below RawPointer's, with native `read`/`write`. */
-function UnmanagedPointer(): void {}
 
 // Constructors of the two hidden classes (see the module documentation); set by RawPointer's static block.
 let managed: (c: Chunk, o: number, lo: number, hi: number) => RawPointer;
@@ -623,35 +619,27 @@ export class RawPointer {
   }
 
   static {
+    // deno-lint-ignore no-this-alias
+    const Base = this;
     // Unmanaged pointers and managed ones whose numbers are not small integers get a hidden class of
-    // their own (see the module documentation): constructed with another `new.target` whose
-    // prototype is RawPointer's, they are RawPointers in every other respect.
-    WidePointer.prototype = RawPointer.prototype;
+    // their own (see the module documentation): subclasses that are RawPointers in every other
+    // respect (named RawPointer too, for messages). Derived classes rather than `Reflect.construct` with another `new.target`: V8 inlines `new`
+    // of a derived class with the default constructor, while `Reflect.construct` stayed a call to
+    // its generic builtins (a `qsort` comparator reading two pointers C passed took 2.5x a raw Deno
+    // comparator's time, most of it constructing the pointers).
+    const Wide = class RawPointer extends Base {};
     // Unmanaged pointers: reads and writes are native, through the slow paths (the fast ones would
     // throw and catch on every access, as they have no chunk).
-    UnmanagedPointer.prototype = Object.create(RawPointer.prototype, {
-      read: {
-        value: function read(this: RawPointer, offset: number, ctype: CType): unknown {
-          return this[kReadSlow](offset, ctype);
-        },
-        writable: true,
-        configurable: true,
-      },
-      write: {
-        value: function write(this: RawPointer, offset: number, ctype: CType, value: unknown): void {
-          this[kWriteSlow](offset, ctype, value);
-        },
-        writable: true,
-        configurable: true,
-      },
-    });
-    const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) => {
-      return Reflect.construct(
-        RawPointer,
-        [c, o, lo, hi, x],
-        c === null ? UnmanagedPointer : WidePointer,
-      ) as RawPointer;
+    const Unmanaged = class RawPointer extends Base {
+      override read<T extends CType>(offset: number, ctype: T): CResult<T> {
+        return this[kReadSlow](offset, ctype) as CResult<T>;
+      }
+      override write(offset: number, ctype: CType, value: unknown): void {
+        this[kWriteSlow](offset, ctype, value);
+      }
     };
+    const wide = (c: Chunk | null, o: number, lo: number, hi: number, x: Deno.PointerValue | undefined) =>
+      c === null ? new Unmanaged(c, o, lo, hi, x) : new Wide(c, o, lo, hi, x);
     managed = (c, o, lo, hi) => {
       if (!(o >= -SMALL && o <= SMALL && hi <= SMALL)) return wide(c, o, lo, hi, undefined);
       return new RawPointer(c, o | 0, lo | 0, hi | 0, undefined);
@@ -664,12 +652,10 @@ export class RawPointer {
         : wide(null, Number(a), 0, 0, Deno.UnsafePointer.create(a));
     _makeManaged = managed;
     _rawFromAddr = unmanaged;
-    _rawFromPointerValue = (p) => {
-      if (p === null) return unmanaged(0);
-      const a = Deno.UnsafePointer.value(p);
-      if (typeof a === "number") return wide(null, a, 0, 0, p);
-      return a <= BigInt(MAX_SAFE) ? wide(null, Number(a), 0, 0, p) : wide(null, Number(a), 0, 0, p);
-    };
+    // The address through our own fast call: `Deno.UnsafePointer.value` is a slower API call (it
+    // took a fifth of a `qsort` comparator's time). Above 2^53 the number is the nearest double, as
+    // `Number()` of the exact bigint would be; the pointer keeps `p` for exact access.
+    _rawFromPointerValue = (p) => p === null ? unmanaged(0) : wide(null, _native().lffi_mem_addr(p), 0, 0, p);
     _span = (p, what) => {
       const c = p.#c;
       if (c !== null && !c.alive()) throw c.deadError(what ?? "use this pointer");
