@@ -62,5 +62,54 @@ guard("calls: 7 x i32 + 2 x f64 near raw Deno, a pointer call near a named one, 
   if (Deno.env.get("CALL_GUARD_VERBOSE")) console.log(ns);
   assertWithin(ns, "sum9", "rawSum9", 2); // [1.0-1.35x]
   assertWithin(ns, "addByPtr", "add", 3); // [1.2x]
-  assertWithin(ns, "dot", "add", 12); // [5.0x]
+  assertWithin(ns, "dot", "add", 7); // [3.6x; 5.3x while the wrapper was too big to inline]
+});
+
+guard("a qsort comparator reading the pointers C passes stays within 1.8x a raw Deno comparator", () => {
+  // [1.0x; 2.5x while those pointers were built through Reflect.construct and UnsafePointer.value]
+  const n = 20_000;
+  const raw = Deno.dlopen("libc.so.6", {
+    qsort: { parameters: ["pointer", "usize", "usize", "function"], result: "void" },
+  });
+  const rawCmp = new Deno.UnsafeCallback(
+    { parameters: ["pointer", "pointer"], result: "i32" } as const,
+    (a, b) => {
+      const x = new Deno.UnsafePointerView(a!).getInt32(), y = new Deno.UnsafePointerView(b!).getInt32();
+      return x < y ? -1 : x > y ? 1 : 0;
+    },
+  );
+  using lib = ffi.load("libc.so.6");
+  const qsort = lib.fn("qsort", "void", ["pointer", "usize", "usize", "pointer"]);
+  using cmp = ffi.callback(
+    (a: ffi.RawPointer, b: ffi.RawPointer) => {
+      const x = a.read(0, "i32") as number, y = b.read(0, "i32") as number;
+      return x < y ? -1 : x > y ? 1 : 0;
+    },
+    "i32",
+    ["pointer", "pointer"],
+  );
+  using arena = ffi.arena();
+  const p = arena.allocArray("i32", n);
+  const ints = ffi.cast(p, "i32") as unknown as Int32Array;
+  const base = Deno.UnsafePointer.create(BigInt(p.addr));
+  const fill = () => {
+    let seed = 1;
+    for (let i = 0; i < n; i++) ints[i] = seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+  };
+  const best = { raw: Infinity, ours: Infinity };
+  for (let r = 0; r < 5; r++) {
+    fill();
+    let t = performance.now();
+    raw.symbols.qsort(base, BigInt(n), 4n, rawCmp.pointer);
+    best.raw = Math.min(best.raw, performance.now() - t);
+    fill();
+    t = performance.now();
+    qsort(p, n, 4, cmp);
+    best.ours = Math.min(best.ours, performance.now() - t);
+    for (let i = 1; i < n; i++) if (ints[i - 1] > ints[i]) throw new Error(`not sorted at ${i}`);
+  }
+  rawCmp.close();
+  raw.close();
+  if (Deno.env.get("CALL_GUARD_VERBOSE")) console.log(best);
+  assertWithin(best, "ours", "raw", 1.8);
 });
