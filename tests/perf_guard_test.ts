@@ -110,13 +110,18 @@ guard("ffi.read / p.read stay within 3x, ffi.write / p.write within 4x a DataVie
   arena.reset();
 });
 
-guard("struct field writes stay within 4x a DataView on the same memory", () => {
+/** A view of a struct `{ f32 x, y; i32 health }` in a new arena, and a DataView over the same bytes. */
+function playerAndDataView() {
   const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"]]);
   const arena = ffi.arena();
   const raw = arena.allocType(Player);
   const view = ffi.view(raw, Player);
   const bytes = ffi.cast(raw, "u8", Player.size) as unknown as Uint8Array;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, Player.size);
+  return { arena, view, dv: new DataView(bytes.buffer, bytes.byteOffset, Player.size) };
+}
+
+guard("struct field writes stay within 4x a DataView on the same memory", () => {
+  const { arena, view, dv } = playerAndDataView();
 
   function dataViewWrite(n: number): number {
     for (let i = 0; i < n; i++) dv.setInt32(8, i, true);
@@ -145,12 +150,7 @@ guard("a struct field write in a long loop's first optimised code stays within 2
   // The regime where a `typeof` test on the value kept the loop counter boxed (2.7x); about 1.3-1.5x
   // now. Each run is a fresh function (no feedback), so its one long loop runs in the code V8 makes
   // by on-stack replacement.
-  const Player = ffi.struct([["x", "f32"], ["y", "f32"], ["health", "i32"]]);
-  const arena = ffi.arena();
-  const raw = arena.allocType(Player);
-  const view = ffi.view(raw, Player);
-  const bytes = ffi.cast(raw, "u8", Player.size) as unknown as Uint8Array;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, Player.size);
+  const { arena, view, dv } = playerAndDataView();
   const LONG = 2_000_000;
   let serial = 0;
   const fresh = (body: string, x: unknown): number => {
