@@ -589,19 +589,21 @@ function editDistance(a: string, b: string, cap: number): number {
 }
 
 // The setters of aligned numeric fields (every field of a struct that is not packed, in a view at an
-// aligned address): one store into a typed array over the chunk, as `TypedPointer.set` does. `w` is
-// the value as the field stores it; when it differs from `v` (a fraction, NaN, out of range, not a
-// number, or an in-range value of the other signedness) the index becomes -1, and a typed array reads
-// `undefined` there as it does past its end, at an unaligned index, or once the memory is freed (its
-// buffer is detached). All of those go to `slowWrite`, which checks everything and says which it was
-// (or writes a value of the other signedness). The index is tested by a load, and the store goes to
-// the field's own index: storing at the tested index measured 1.7x a DataView with the view read
-// from an array, this 1.0x. Floats take every number, so their test also passes NaN (where `w === v`
-// fails) through a `typeof` that V8 compiles only once a NaN has been stored. There is no `typeof` test before the
-// conversion: in the code V8 makes for a loop by on-stack replacement it kept the loop counter boxed
-// and the loop's loads unhoisted (a field write measured 2.7x a DataView's there, this form 1.2x, and
-// 1.0x with the view read from an array, where the DataView store was 2x). The cost is that an object
-// passed as a number field's value has its `valueOf` called once before the TypeError.
+// aligned address): one store into a typed array over the chunk, as `TypedPointer.set` does.
+//
+// - `w` is the value as the field stores it. When it differs from `v` (a fraction, NaN, out of range,
+//   not a number, or an in-range value of the other signedness) the tested index becomes -1, and a
+//   typed array reads `undefined` there, as it does past its end, at an unaligned index, or once the
+//   memory is freed (its buffer is detached). All of those go to `slowWrite`, which checks everything
+//   and says which it was (or writes a value of the other signedness).
+// - The index is tested by a load and the store goes to the field's own index: storing at the tested
+//   index measured 1.7x a DataView with the view read from an array, this 1.0x.
+// - Floats take every number: their test also lets NaN through (where `w === v` fails) by a `typeof`
+//   after `||`, which V8 compiles only once a NaN has been stored.
+// - No `typeof` test comes before the conversion: in the code V8 makes for a long loop by on-stack
+//   replacement it kept the loop counter boxed and the loop's loads unhoisted (a field write measured
+//   2.7x a DataView there, this form about 1.2x). So an object given as a number field's value has
+//   its `valueOf` called once before the TypeError.
 const ALIGNED_SET: Partial<
   Record<PrimitiveName, (off: number, f: FieldInfo) => (this: Slots, v: unknown) => void>
 > = {
