@@ -315,7 +315,7 @@ function flatFields(s: StructSpec): readonly FieldInfo[] | null {
  * zero, unknown names, which are an error, views, bad values) goes to the struct's codec, which reads
  * the object again. The helper keeps the wrapper under V8's size limit for inlining: inlined into
  * the caller's loop, a call returning a double no longer allocates its result (vec2_dot 5.3x an
- * `add(i32, i32)` with the writes inline, 3.xx with helpers).
+ * `add(i32, i32)` with the writes inline, 3.6x with helpers).
  */
 function structWriteSource(
   s: StructSpec,
