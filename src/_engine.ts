@@ -200,13 +200,6 @@ function writeStruct(s: StructSpec, k: Chunk, loc: Loc, v: unknown, what: string
   if (loc.slots !== null) spread(k, loc, s.size);
 }
 
-/** The number of enumerable keys of `v` (own and inherited), as `for...in` lists them. */
-function keyCount(v: object): number {
-  let n = 0;
-  for (const _ in v) n++;
-  return n;
-}
-
 function readStruct(s: StructSpec, k: Chunk, loc: Loc): unknown {
   if (loc.slots !== null) gather(k, loc, s.size);
   return s.codec.read(k, k.ptr, loc.at);
@@ -235,7 +228,6 @@ const X = {
   readPtr,
   readString,
   struct: writeStruct,
-  keys: keyCount,
   readStruct,
   reentered,
 };
@@ -332,6 +324,7 @@ function structWriteSource(
   const reads = fields.map((f, j) => `${vars[j]} = v[${JSON.stringify(f.name)}]`);
   const bad = fields.map((f, j) => _badSource({ name: f.prim! } as TypeSpec, vars[j])!).map((b) => `(${b})`);
   const sets = fields.map((f, j) => setSource(f.prim!, vars[j], byteAt(loc, f.offset)));
+  // `for...in` counts the enumerable keys, own and inherited: any beyond the fields is an unknown name.
   helpers.push(
     `function (v) {\nif (typeof v !== "object" || v === null) return false;\n` +
       `const ${reads.join(", ")};\n` +
